@@ -1,0 +1,56 @@
+# Every workflow of the project is a target here; `make help` lists them.
+# The first target that needs it creates .venv and installs the pinned dependencies.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Silence Material's end-of-life notice; keep builds reproducible.
+export NO_MKDOCS_2_WARNING := 1
+export PYTHONHASHSEED := 0
+
+PY_STAMP := $(VENV)/.installed
+JS_STAMP := node_modules/.installed
+
+.PHONY: help setup serve build test tangle check-tangle bench clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(PY_STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[docs,test]'
+	touch $@
+
+$(JS_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(PY_STAMP) $(JS_STAMP) ## Create .venv and install the pinned Python and front-end dependencies
+
+serve: setup ## Serve the site with live reload at http://$(HOST):$(PORT)
+	$(BIN)/mkdocs serve --dev-addr $(HOST):$(PORT)
+
+build: setup ## Build the site strictly into site/ (any failing code block fails the build)
+	$(BIN)/mkdocs build --strict --site-dir site
+
+test: setup ## Run the whole test suite, a strict site build included
+	$(PY) -m pytest
+
+tangle: setup ## Regenerate the literate package from the chapters' #@save blocks
+	$(PY) -m tools.tangle
+
+check-tangle: setup ## Fail if the literate package and the chapters disagree
+	$(PY) -m tools.tangle --check
+
+bench: setup ## Run the benchmarks in bench/ (ratios against a reference measured in the same run)
+	$(PY) -m bench
+
+clean: ## Remove build outputs (keeps .venv and node_modules)
+	rm -rf site .pytest_cache .hypothesis build *.egg-info

@@ -1,0 +1,52 @@
+"""Shared fixtures: building the site (strictly, in a subprocess, as `make build` does)."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTER = ROOT / "docs" / "chapters" / "convolutions.md"
+
+
+def mkdocs_build(site_dir: Path, docs_dir: Path | None = None, nav: list | None = None) -> subprocess.CompletedProcess:
+    """Run `mkdocs build --strict` into site_dir; with docs_dir, build that folder instead of docs/."""
+    config_file = ROOT / "mkdocs.yml"
+    if docs_dir is not None or nav is not None:
+        config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+        config["docs_dir"] = str(docs_dir or ROOT / "docs")
+        config["hooks"] = [str(ROOT / hook) for hook in config["hooks"]]
+        if nav is not None:
+            config["nav"] = nav
+        config_file = Path(site_dir).parent / f"{Path(site_dir).name}-mkdocs.yml"
+        config_file.write_text(yaml.safe_dump(config), encoding="utf-8")
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONHASHSEED": "0"}
+    command = [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config_file), "-d", str(site_dir)]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+
+def page_text(page: Path) -> str:
+    """The visible text of a built page: tags dropped, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
+
+
+def outputs(page: Path) -> list[str]:
+    """The printed outputs of the executed blocks on a built page, in order."""
+    found = re.findall(r'<div class="language-text highlight"><pre>(.*?)</pre></div>', page.read_text(encoding="utf-8"), re.S)
+    return [html.unescape(re.sub(r"<[^>]+>", "", block)) for block in found]
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Path:
+    """The site, built once per test session from the working tree."""
+    site_dir = tmp_path_factory.mktemp("build") / "site"
+    result = mkdocs_build(site_dir)
+    assert result.returncode == 0, f"strict build failed:\n{result.stdout}\n{result.stderr}"
+    return site_dir

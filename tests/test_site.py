@@ -1,0 +1,142 @@
+"""The built site: strict build, computed outputs on the page, failures named, nothing external."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from literate import Conv2D, corr2d
+from tests.conftest import ROOT, mkdocs_build, outputs, page_text
+
+pytestmark = pytest.mark.site
+
+CHAPTER_PAGE = Path("chapters") / "convolutions" / "index.html"
+
+
+def test_pages_are_built(site):
+    assert (site / "index.html").is_file()
+    assert (site / CHAPTER_PAGE).is_file()
+    assert (site / "search" / "search_index.json").is_file()
+
+
+def test_chapter_shows_values_computed_by_the_package(site):
+    text = page_text(site / CHAPTER_PAGE)
+    X = torch.arange(9.0).reshape(3, 3)
+    K = torch.tensor([[0.0, 1.0], [2.0, 3.0]])
+    assert str(corr2d(X, K)) in text
+    edges = torch.ones(6, 8)
+    edges[:, 2:6] = 0
+    assert str(corr2d(edges, torch.tensor([[1.0, -1.0]]))) in text
+    assert str(corr2d(edges.t(), torch.tensor([[1.0, -1.0]]))) in text
+
+
+def test_home_page_runs_the_usage_example_against_the_package(site):
+    edges = torch.ones(6, 8)
+    edges[:, 2:6] = 0
+    shown = outputs(site / "index.html")
+    assert len(shown) == 1
+    assert str(corr2d(edges, torch.tensor([[1.0, -1.0]]))) in shown[0]
+    assert str(Conv2D(kernel_size=(1, 2))(edges).shape) in shown[0]
+
+
+def test_code_blocks_have_copy_buttons_and_the_page_has_search_and_a_palette_toggle(site):
+    page = (site / CHAPTER_PAGE).read_text(encoding="utf-8")
+    config = json.loads(re.search(r'<script id="__config" type="application/json">(.*?)</script>', page, re.S)[1])
+    assert "content.code.copy" in config["features"]
+    assert page.count('class="language-python highlight"') >= 15
+    assert 'data-md-component="palette"' in page and page.count('data-md-color-scheme=') >= 2
+    assert 'data-md-component="search"' in page
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    assert any("corr2d" in doc["text"] for doc in index["docs"])
+
+
+def test_math_is_rendered_by_files_the_site_serves(site):
+    page = (site / CHAPTER_PAGE).read_text(encoding="utf-8")
+    assert page.count('class="arithmatex"') >= 5
+    for asset in ["katex.min.js", "katex.min.css", "contrib/auto-render.min.js", "fonts/KaTeX_Main-Regular.woff2"]:
+        assert (site / "assets" / "katex" / asset).is_file(), asset
+    assert '<script src="../../assets/katex/katex.min.js"></script>' in page
+    assert (site / "assets" / "javascripts" / "katex-init.js").is_file()
+
+
+EXTERNAL = re.compile(
+    r"""(?:src|href)\s*=\s*["'](?:https?:)?//"""  # an attribute loading from another host
+    r"""|@import\s+(?:url\()?\s*["']?(?:https?:)?//"""  # CSS imports from another host
+    r"""|url\(\s*["']?(?:https?:)?//""",  # fonts and images in CSS
+    re.I,
+)
+LINK = re.compile(r"<a\s[^>]*href", re.I)
+
+
+def test_no_page_or_stylesheet_loads_anything_from_another_host(site):
+    offenders = []
+    for path in sorted(site.rglob("*")):
+        if path.suffix not in {".html", ".css"}:
+            continue
+        text = path.read_text(encoding="utf-8")
+        for match in EXTERNAL.finditer(text):
+            start = text.rfind("<", 0, match.start())
+            if path.suffix == ".html" and LINK.match(text, start):
+                continue  # a link the reader may follow is not a request the page makes
+            offenders.append(f"{path.relative_to(site)}: {text[max(0, match.start() - 60):match.end() + 40]!r}")
+    assert offenders == []
+    assert not list(site.rglob("*pyodide*")), "markdown-exec's pyodide assets import from a CDN"
+
+
+def test_pages_are_not_broken_by_empty_output_boxes(site):
+    for page in [site / "index.html", site / CHAPTER_PAGE]:
+        assert all(box.strip() for box in outputs(page)), page
+
+
+def write_docs(tmp_path: Path, pages: dict[str, str]) -> Path:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name, text in pages.items():
+        (docs / name).write_text(text, encoding="utf-8")
+    return docs
+
+
+def test_a_raising_block_fails_the_build_and_names_the_file_and_line(tmp_path):
+    page = "# Broken\n\nSome text.\n\n```python exec=\"on\"\nx = 1\nraise RuntimeError('this block is broken')\n```\n"
+    docs = write_docs(tmp_path, {"index.md": page})
+    result = mkdocs_build(tmp_path / "site", docs, nav=["index.md"])
+    log = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "docs/index.md:5" in log or f"{docs}/index.md:5" in log, log
+    assert "RuntimeError: this block is broken" in log
+
+
+def test_an_unclosed_fence_fails_the_build_with_file_and_line(tmp_path):
+    docs = write_docs(tmp_path, {"index.md": "# Broken\n\n```python exec=\"on\"\nprint(1)\n"})
+    result = mkdocs_build(tmp_path / "site", docs, nav=["index.md"])
+    assert result.returncode != 0
+    assert "index.md:3: code fence '```' opened here is never closed" in result.stdout + result.stderr
+
+
+def test_a_page_cannot_use_another_pages_session(tmp_path):
+    docs = write_docs(
+        tmp_path,
+        {
+            "a.md": "# A\n\n```python exec=\"on\"\nshared_name = 41\n```\n",
+            "b.md": "# B\n\n```python exec=\"on\" result=\"text\"\nprint(shared_name + 1)\n```\n",
+        },
+    )
+    result = mkdocs_build(tmp_path / "site", docs, nav=["a.md", "b.md"])
+    assert result.returncode != 0
+    assert "NameError: name 'shared_name' is not defined" in result.stdout + result.stderr
+
+
+def test_a_new_block_appended_to_the_chapter_shows_its_value(tmp_path):
+    docs = tmp_path / "docs"
+    shutil.copytree(ROOT / "docs", docs)
+    chapter = docs / "chapters" / "convolutions.md"
+    block = '\n```python exec="on" source="above" result="text"\nprint("appended:", corr2d(torch.ones(4, 4), torch.ones(3, 3)).sum().item() * 7)\n```\n'
+    chapter.write_text(chapter.read_text(encoding="utf-8") + block, encoding="utf-8")
+    result = mkdocs_build(tmp_path / "site", docs)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert outputs(tmp_path / "site" / CHAPTER_PAGE)[-1].strip() == "appended: 252.0"
