@@ -131,12 +131,49 @@ def test_a_page_cannot_use_another_pages_session(tmp_path):
     assert "NameError: name 'shared_name' is not defined" in result.stdout + result.stderr
 
 
-def test_a_new_block_appended_to_the_chapter_shows_its_value(tmp_path):
+def test_edits_to_the_chapter_change_the_page(tmp_path):
+    """Change the first kernel and append a block: the rebuilt page shows the new numbers and figure."""
     docs = tmp_path / "docs"
     shutil.copytree(ROOT / "docs", docs)
     chapter = docs / "chapters" / "convolutions.md"
-    block = '\n```python exec="on" source="above" result="text"\nprint("appended:", corr2d(torch.ones(4, 4), torch.ones(3, 3)).sum().item() * 7)\n```\n'
-    chapter.write_text(chapter.read_text(encoding="utf-8") + block, encoding="utf-8")
+    text = chapter.read_text(encoding="utf-8")
+    first_kernel = "K = torch.tensor([[0.0, 1.0], [2.0, 3.0]])  # (2, 2)"
+    assert text.count(first_kernel) == 1
+    text = text.replace(first_kernel, "K = torch.tensor([[1.0, 1.0], [1.0, -2.0]])  # (2, 2)")
+    text += '\n```python exec="on" source="above" result="text"\nprint("appended:", corr2d(torch.ones(4, 4), torch.ones(3, 3)).sum().item() * 7)\n```\n'
+    chapter.write_text(text, encoding="utf-8")
     result = mkdocs_build(tmp_path / "site", docs)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert outputs(tmp_path / "site" / CHAPTER_PAGE)[-1].strip() == "appended: 252.0"
+    page = tmp_path / "site" / CHAPTER_PAGE
+    assert outputs(page)[-1].strip() == "appended: 252.0"
+    figure = figures(page)["corr2d-figure"]
+    assert "0×1 + 1×1 + 3×1 + 4×-2 = -4" in figure and "0×0 + 1×1" not in figure
+
+
+def figures(page: Path) -> dict[str, str]:
+    """The inline SVG figures of a built page, by id."""
+    html_text = page.read_text(encoding="utf-8")
+    return {m[1]: m[0] for m in re.finditer(r'<svg class="lit-figure" id="([^"]+)".*?</svg>', html_text, re.S)}
+
+
+def test_figures_are_on_the_page_with_accessible_names(site):
+    found = figures(site / CHAPTER_PAGE)
+    assert set(found) == {"corr2d-figure", "edge-heatmaps", "loss-plot", "learned-kernel", "receptive-field"}
+    for key, svg in found.items():
+        title = re.search(rf'<title id="{key}-title">([^<]+)</title>', svg)
+        desc = re.search(rf'<desc id="{key}-desc">([^<]+)</desc>', svg)
+        assert title and desc and f'aria-labelledby="{key}-title {key}-desc"' in svg, key
+    assert "0×0 + 1×1 + 3×2 + 4×3 = 19" in found["corr2d-figure"]
+    photos = re.findall(r'<img class="lit-photo" src="data:image/png;base64,[^"]+" width="\d+" height="\d+" alt="([^"]+)"', (site / CHAPTER_PAGE).read_text(encoding="utf-8"))
+    assert len(photos) == 3 and any("vertical edges" in a for a in photos) and any("horizontal edges" in a for a in photos)
+
+
+def test_receptive_field_diagram_highlights_the_chapter_example_without_javascript(site):
+    svg = figures(site / CHAPTER_PAGE)["receptive-field"]
+    lit = re.findall(r'class="lit-entry rf-cell rf-on" id="receptive-field-(\d)-(\d)-(\d)"', svg)
+    assert sorted(lit) == sorted([("0", str(r), str(c)) for r in range(3) for c in range(3)] + [("1", str(r), str(c)) for r in range(2) for c in range(2)])
+    assert 'class="lit-entry rf-cell rf-source" id="receptive-field-2-0-0"' in svg
+
+
+def test_chapter_page_with_its_figures_stays_small(site):
+    assert (site / CHAPTER_PAGE).stat().st_size < 600_000

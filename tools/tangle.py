@@ -118,7 +118,9 @@ def _defined_names(tree: ast.Module) -> list[tuple[str, int]]:
             names.append((node.name, node.lineno))
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            names += [(t.id, node.lineno) for t in targets if isinstance(t, ast.Name)]
+            for target in targets:
+                elements = target.elts if isinstance(target, ast.Tuple) else [target]
+                names += [(t.id, node.lineno) for t in elements if isinstance(t, ast.Name)]
     return names
 
 

@@ -75,10 +75,10 @@ def test_flip_and_receptive_field_checks_hold(chapter):
 
 
 def test_blocks_that_print_show_their_output_and_others_show_none(chapter):
-    """`result="text"` exactly where a block prints, so the page has no empty output boxes."""
+    """`result="text"` (or `html="1"` for figures) exactly where a block prints: no empty boxes."""
     _, printed = chapter
     for block, out in printed:
-        shows = 'result="text"' in block.info
+        shows = 'result="text"' in block.info or 'html="1"' in block.info
         assert shows == bool(out), f"{CHAPTER.name}:{block.line}: result option does not match output"
 
 
@@ -86,5 +86,9 @@ def test_blocks_that_print_show_their_output_and_others_show_none(chapter):
 def test_the_page_shows_what_the_code_prints(chapter, site):
     """Every output box on the built page is what the block above it prints when run on its own."""
     _, printed = chapter
-    expected = [out for _, out in printed if out]
+    expected = [out for block, out in printed if 'result="text"' in block.info]
     assert outputs(site / "chapters" / "convolutions" / "index.html") == expected
+    page = (site / "chapters" / "convolutions" / "index.html").read_text(encoding="utf-8")
+    for block, out in printed:
+        if 'html="1"' in block.info:
+            assert out.strip() in page, f"{CHAPTER.name}:{block.line}: figure differs from the page"
