@@ -23,6 +23,7 @@ def mkdocs_build(site_dir: Path, docs_dir: Path | None = None, nav: list | None 
         config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
         config["docs_dir"] = str(docs_dir or ROOT / "docs")
         config["hooks"] = [str(ROOT / hook) for hook in config["hooks"]]
+        config["theme"]["custom_dir"] = str(ROOT / config["theme"]["custom_dir"])
         if nav is not None:
             config["nav"] = nav
         config_file = Path(site_dir).parent / f"{Path(site_dir).name}-mkdocs.yml"

@@ -1,45 +1,92 @@
 """MkDocs hooks of the site (listed under `hooks:` in mkdocs.yml).
 
-- Executed code blocks: every `exec` block of a page runs in that page's own session, and gets an
-  id naming its file and line, so a failing block is reported as ``docs/chapters/x.md:42``.
+- Executed Python blocks run through our own runner, registered with markdown-exec's public
+  `formatters` table: every page gets a fresh session per build, a failing block is reported as
+  ``docs/chapters/x.md:42`` with a traceback in the chapter's own line numbers, and each block's
+  output is recorded.
+- Notebooks: every chapter in ``docs/chapters/`` is also offered as ``notebooks/<name>.ipynb``, made
+  from the chapter's Markdown and the outputs recorded while the page was built (the chapter runs
+  once per build); mkdocs-jupyter renders it as a page.
 - KaTeX: the math renderer is served by the site itself, from the pinned npm package.
 """
 
 from __future__ import annotations
 
+import ast
+import contextlib
+import io
 import re
+import shutil
 import sys
-import uuid
+import tempfile
+import traceback
+from functools import partial
 from pathlib import Path
+from types import ModuleType
 
+from markdown_exec import ExecutionError, base_format, code_block, formatters
 from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # hooks are loaded by file path; make `tools` importable
     sys.path.insert(0, str(ROOT))
 
-from tools.tangle import ChapterError, parse_blocks  # noqa: E402
+from tools.notebook import chapter_notebook, dumps, is_executed  # noqa: E402
+from tools.tangle import ChapterError, parse_blocks, write_atomic  # noqa: E402
 
 KATEX_DIST = ROOT / "node_modules" / "katex" / "dist"
 KATEX_URI = "assets/katex"
 KATEX_FILES = ["katex.min.css", "katex.min.js", "contrib/auto-render.min.js"]
+CHAPTERS = "chapters/"
+NOTEBOOKS = "notebooks/"
+NOTEBOOK_PREFACE = (
+    "*This notebook is generated from the chapter `{source}` of the site, with the outputs of the "
+    "site's build. To run it, install PyTorch, matplotlib and this project's `literate` package "
+    "(`pip install .` in a checkout of the repository).*"
+)
 
-_EXEC = re.compile(r"""\bexec=(["']?)(1|on|true|yes)\1(?=\s|}|$)""")
-_OPTION = r"""\b{name}=(?:"[^"]*"|'[^']*'|\S+)"""
-_build_id = ""
+
+class _Build:
+    """What one build run keeps: page sessions, recorded outputs, where notebooks are written."""
+
+    def __init__(self) -> None:
+        self.sessions: dict[str, ModuleType] = {}
+        self.outputs: dict[str, str] = {}  # block id ("docs/x.md:12") -> printed text
+        self.sources: dict[str, Path] = {}  # "docs/x.md" -> absolute path
+        self.notebook_dir = Path(tempfile.mkdtemp(prefix="site-notebooks-"))
+
+    def close(self) -> None:
+        for module in self.sessions.values():
+            sys.modules.pop(module.__name__, None)
+        shutil.rmtree(self.notebook_dir, ignore_errors=True)
+
+
+_build = _Build()
+
+
+def on_config(config):
+    runner = partial(base_format, language="python", run=_run_python)
+    formatters["python"] = formatters["py"] = runner
+    return config
 
 
 def on_pre_build(config) -> None:
-    # Sessions live in one process-wide dict: a fresh id per build keeps `mkdocs serve` rebuilds
-    # from seeing names left over by the previous build. It never reaches the pages.
-    global _build_id
-    _build_id = uuid.uuid4().hex
+    global _build
+    _build.close()
+    _build = _Build()
+
+
+def on_post_build(config) -> None:
+    _build.close()
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:
+    """Give each executed block the page's session and an id naming its file and line."""
     source = Path(page.file.abs_src_path)
     where = _relative(source, Path(config.config_file_path).parent)
+    _build.sources[where] = source
     try:
         blocks = parse_blocks(markdown, source)
     except ChapterError as error:
@@ -47,25 +94,86 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     lines = markdown.split("\n")
     offset = _front_matter_lines(source, markdown)
     for block in blocks:
-        if block.language not in ("python", "py") or not _EXEC.search(block.info):
+        if not is_executed(block):
             continue
-        n = block.line - 1
-        given_session = _option(block.info, "session")
-        info = _drop_options(block.info, ("session", "id"))
-        session = f"{page.file.src_uri}#{given_session or 'page'}#{_build_id}"
-        line = lines[n]
+        info = re.sub(r"""\s*\b(session|id)=(?:"[^"]*"|'[^']*'|\S+)""", "", block.info)
+        line = lines[block.line - 1]
         fence_end = line.index(block.info) if block.info else len(line)
-        lines[n] = f'{line[:fence_end]}{info} session="{session}" id="{where}:{block.line + offset}"'
+        lines[block.line - 1] = f'{line[:fence_end]}{info} session="{where}" id="{where}:{block.line + offset}"'
     return "\n".join(lines)
 
 
+def _run_python(code: str, returncode=None, session=None, id=None, **extra) -> str:  # noqa: A002
+    """Run one block in its page's session; return what it printed."""
+    where, _, line = id.rpartition(":")
+    filename = str(_build.sources.get(where, where))
+    module = _build.sessions.get(session)
+    if module is None:
+        name = "chapter_" + re.sub(r"\W+", "_", session)
+        module = _build.sessions[session] = ModuleType(name)
+        sys.modules[name] = module  # classes defined in a block need their module (dataclasses, pickle)
+    buffer = io.StringIO()
+    try:
+        tree = ast.parse(code, filename=filename)
+        ast.increment_lineno(tree, int(line))  # tracebacks in the chapter's own line numbers
+        with contextlib.redirect_stdout(buffer):
+            exec(compile(tree, filename, "exec"), module.__dict__)  # noqa: S102
+    except SyntaxError as error:
+        error.lineno = (error.lineno or 1) + int(line)
+        error.filename = filename
+        raise ExecutionError(code_block("python", "".join(traceback.format_exception_only(error)))) from None
+    except Exception as error:
+        trace = traceback.TracebackException.from_exception(error)
+        first = next((n for n, frame in enumerate(trace.stack) if frame.filename == filename), 0)
+        trace.stack = traceback.StackSummary.from_list(trace.stack[first:])
+        raise ExecutionError(code_block("python", "".join(trace.format()))) from None
+    _build.outputs[id] = buffer.getvalue()
+    return buffer.getvalue()
+
+
+@event_priority(100)  # before mkdocs-jupyter looks at the files, so it renders our notebooks
 def on_files(files, config):
     if not KATEX_DIST.is_dir():
         raise PluginError(f"KaTeX not found at {KATEX_DIST}: run `make setup` (it runs `npm ci`)")
     wanted = KATEX_FILES + [f"fonts/{font.name}" for font in sorted((KATEX_DIST / "fonts").iterdir())]
     for name in wanted:
         files.append(File.generated(config, f"{KATEX_URI}/{name}", abs_src_path=str(KATEX_DIST / name)))
+    for chapter in [f for f in files.documentation_pages() if _is_chapter(f.src_uri)]:
+        uri = _notebook_uri(chapter.src_uri)
+        # A plain File rooted in this build's notebook folder: mkdocs-jupyter wraps it and reads
+        # abs_src_path, which a File.generated would lose in the wrapper.
+        files.append(File(uri, str(_build.notebook_dir), config.site_dir, config.use_directory_urls))
     return files
+
+
+@event_priority(100)
+def on_pre_page(page, config, files):
+    if page.file.src_uri.startswith(NOTEBOOKS) and not Path(page.file.abs_src_path).is_file():
+        raise PluginError(f"{page.file.src_uri}: its chapter must be built before it (check the nav order)")
+    return page
+
+
+def on_page_content(html: str, page, config, files) -> str:
+    """After a chapter ran, write its notebook with the outputs this build recorded."""
+    if _is_chapter(page.file.src_uri):
+        source = Path(page.file.abs_src_path)
+        where = _relative(source, Path(config.config_file_path).parent)
+        prefix = f"{where}:"
+        outputs = {int(key[len(prefix):]): text for key, text in _build.outputs.items() if key.startswith(prefix)}
+        notebook = chapter_notebook(source, outputs, NOTEBOOK_PREFACE.format(source=where))
+        write_atomic(_build.notebook_dir / _notebook_uri(page.file.src_uri), dumps(notebook))
+    elif page.file.src_uri.startswith(NOTEBOOKS):
+        # nbconvert's template loads MathJax from a CDN; the site's own KaTeX renders the math.
+        html = re.sub(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", "", html, flags=re.S)
+    return html
+
+
+def _is_chapter(src_uri: str) -> bool:
+    return src_uri.startswith(CHAPTERS) and src_uri.endswith(".md")
+
+
+def _notebook_uri(chapter_uri: str) -> str:
+    return NOTEBOOKS + Path(chapter_uri).stem + ".ipynb"
 
 
 def _front_matter_lines(source: Path, markdown: str) -> int:
@@ -79,14 +187,3 @@ def _relative(path: Path, base: Path) -> str:
         return path.resolve().relative_to(base.resolve()).as_posix()
     except ValueError:
         return str(path)
-
-
-def _option(info: str, name: str) -> str | None:
-    match = re.search(_OPTION.format(name=name), info)
-    return match.group(0).split("=", 1)[1].strip("\"'") if match else None
-
-
-def _drop_options(info: str, names: tuple[str, ...]) -> str:
-    for name in names:
-        info = re.sub(r"\s*" + _OPTION.format(name=name), "", info)
-    return info

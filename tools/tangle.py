@@ -48,6 +48,7 @@ class Block:
     info: str  # the whole info string after the fence
     code: str
     section: str  # title of the nearest heading above the block
+    end: int = 0  # 1-based line of the closing fence
 
     @property
     def saved(self) -> bool:
@@ -89,7 +90,7 @@ def parse_blocks(text: str, path: Path) -> list[Block]:
             raise ChapterError(path, n + 1, f"code fence {fence!r} opened here is never closed")
         body = [_dedent(text, len(indent)) for text in lines[n + 1 : end]]
         language = re.split(r"[\s{]", info.lstrip("{ ."), maxsplit=1)[0]
-        blocks.append(Block(Path(path), n + 1, language, info, "\n".join(body), section))
+        blocks.append(Block(Path(path), n + 1, language, info, "\n".join(body), section, end + 1))
         n = end + 1
     return blocks
 

@@ -1,0 +1,185 @@
+"""The chapters as notebooks (tools/notebook.py and the built site), and snippets that run when copied."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests.conftest import outputs
+from tools import notebook
+
+CHAPTER = """# Title
+
+Intro with $x^2$ and ++tab++.
+
+!!! info "Read me"
+    Inside the box.
+
+    Second paragraph.
+
+```python exec="on" source="above" result="text"
+print("one")
+```
+
+Between.
+
+```python exec="on" html="1"
+print("<b>figure</b>")
+```
+
+```bash
+echo not executed, stays in the prose
+```
+
+```python exec="on"
+x = 1
+```
+
+The end.
+"""
+
+
+def small_notebook(tmp_path, outputs_by_line=None):
+    path = tmp_path / "chapter.md"
+    path.write_text(CHAPTER, encoding="utf-8")
+    return notebook.chapter_notebook(path, outputs_by_line or {10: "one\n", 16: "<b>figure</b>\n", 24: ""}, "*Preface.*")
+
+
+def test_cells_follow_the_chapter(tmp_path):
+    nb = small_notebook(tmp_path)
+    kinds = [cell["cell_type"] for cell in nb["cells"]]
+    assert kinds == ["markdown", "markdown", "code", "markdown", "code", "markdown", "code", "markdown"]
+    sources = ["".join(cell["source"]) for cell in nb["cells"]]
+    assert sources[0] == "*Preface.*"
+    assert sources[2] == 'print("one")' and sources[4] == 'print("<b>figure</b>")' and sources[6] == "x = 1"
+    assert "echo not executed" in sources[5]
+    assert "> **Read me**\n>\n> Inside the box.\n>\n> Second paragraph." in sources[1]
+    assert "<kbd>Tab</kbd>" in sources[1] and "$x^2$" in sources[1]
+    assert sources[-1] == "The end."
+
+
+def test_outputs_are_the_recorded_ones(tmp_path):
+    cells = [c for c in small_notebook(tmp_path)["cells"] if c["cell_type"] == "code"]
+    assert cells[0]["outputs"] == [{"name": "stdout", "output_type": "stream", "text": ["one\n"]}]
+    assert cells[1]["outputs"][0]["output_type"] == "display_data"
+    assert cells[1]["outputs"][0]["data"]["text/html"] == ["<b>figure</b>\n"]
+    assert cells[2]["outputs"] == []
+    assert [c["execution_count"] for c in cells] == [1, 2, 3]
+
+
+def test_notebook_is_valid_and_reproducible(tmp_path):
+    nb = small_notebook(tmp_path)
+    nbformat.validate(nbformat.reads(json.dumps(nb), as_version=4))
+    assert notebook.dumps(nb) == notebook.dumps(small_notebook(tmp_path))
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    assert [c["id"] for c in nb["cells"]][:3] == ["cell-000", "cell-001", "cell-002"]
+    text = notebook.dumps(nb)
+    assert '"execution":' not in text and "date" not in text.lower() and "timestamp" not in text.lower()
+
+
+def test_a_block_without_a_recorded_output_is_an_error(tmp_path):
+    with pytest.raises(KeyError, match=r"chapter\.md:16: no recorded output"):
+        small_notebook(tmp_path, {10: "one\n"})
+
+
+# The built site ---------------------------------------------------------------------------------
+
+NOTEBOOK_DIR = Path("notebooks") / "convolutions"
+CHAPTER_PAGE = Path("chapters") / "convolutions" / "index.html"
+
+
+def built_notebook(site) -> dict:
+    return json.loads((site / NOTEBOOK_DIR / "convolutions.ipynb").read_text(encoding="utf-8"))
+
+
+def cell_output(cell) -> str:
+    parts = []
+    for out in cell["outputs"]:
+        if out["output_type"] == "stream":
+            parts.append("".join(out["text"]))
+        elif out["output_type"] in ("display_data", "execute_result") and "text/html" in out["data"]:
+            parts.append("".join(out["data"]["text/html"]))
+    return "".join(parts)
+
+
+@pytest.mark.site
+def test_notebook_page_and_download(site):
+    page = (site / NOTEBOOK_DIR / "index.html").read_text(encoding="utf-8")
+    assert 'href="convolutions.ipynb" download' in page
+    assert (site / NOTEBOOK_DIR / "convolutions.ipynb").is_file()
+    assert "jp-Notebook" in page and "Load mathjax" not in page
+    chapter = (site / CHAPTER_PAGE).read_text(encoding="utf-8")
+    assert 'href="../../notebooks/convolutions/"' in chapter
+    nbformat.validate(nbformat.reads(json.dumps(built_notebook(site)), as_version=4))
+
+
+@pytest.mark.site
+def test_notebook_outputs_are_the_pages_outputs(site):
+    cells = [c for c in built_notebook(site)["cells"] if c["cell_type"] == "code"]
+    texts = [cell_output(c) for c in cells if c["outputs"] and c["outputs"][0]["output_type"] == "stream"]
+    assert texts == outputs(site / CHAPTER_PAGE)
+    page = (site / CHAPTER_PAGE).read_text(encoding="utf-8")
+    figures = [cell_output(c) for c in cells if c["outputs"] and c["outputs"][0]["output_type"] == "display_data"]
+    assert len(figures) >= 6 and all(f.strip() in page for f in figures)
+
+
+@pytest.mark.site
+def test_notebook_runs_top_to_bottom_in_a_fresh_kernel(site):
+    from nbclient import NotebookClient
+
+    stored = built_notebook(site)
+    fresh = nbformat.reads(json.dumps(stored), as_version=4)
+    for cell in fresh.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+    NotebookClient(fresh, kernel_name="python3", timeout=300, allow_errors=False).execute()
+    for before, after in zip(stored["cells"], fresh.cells):
+        if before["cell_type"] == "code":
+            assert cell_output(after).strip() == cell_output(before).strip(), "".join(before["source"])[:80]
+
+
+COPY_RUNNER = textwrap.dedent(
+    """
+    import contextlib, io, json, sys
+    namespace = {"__name__": "__main__"}
+    printed = []
+    for code in json.load(open(sys.argv[1], encoding="utf-8")):
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            exec(compile(code, "<pasted>", "exec"), namespace)
+        printed.append(buffer.getvalue())
+    json.dump(printed, open(sys.argv[2], "w", encoding="utf-8"))
+    """
+)
+
+
+def copied_code(page: Path) -> list[str]:
+    """The code blocks of a page as its copy buttons copy them: the text of each <code>."""
+    found = re.findall(r'<div class="language-python highlight"><pre><span></span><code>(.*?)</code></pre></div>', page.read_text(encoding="utf-8"), re.S)
+    return [html.unescape(re.sub(r"<[^>]+>", "", block)) for block in found]
+
+
+@pytest.mark.site
+def test_copied_snippets_run_in_a_fresh_process_and_print_what_the_page_shows(site, tmp_path):
+    page = site / CHAPTER_PAGE
+    blocks = copied_code(page)
+    assert len(blocks) >= 20 and blocks[0].startswith("import torch")
+    (tmp_path / "blocks.json").write_text(json.dumps(blocks), encoding="utf-8")
+    (tmp_path / "run.py").write_text(COPY_RUNNER, encoding="utf-8")
+    result = subprocess.run([sys.executable, "run.py", "blocks.json", "printed.json"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    printed = json.loads((tmp_path / "printed.json").read_text(encoding="utf-8"))
+    figures = [p for p in printed if p.startswith(("<svg", "<figure"))]
+    texts = [p for p in printed if p and p not in figures]
+    assert texts == outputs(page)
+    html_text = page.read_text(encoding="utf-8")
+    assert len(figures) >= 6 and all(f.strip() in html_text for f in figures)
