@@ -15,10 +15,15 @@ PORT ?= 8000
 export NO_MKDOCS_2_WARNING := 1
 export PYTHONHASHSEED := 0
 
+# The browser tests drive Debian's Chromium through Playwright (Playwright's own download does not
+# work everywhere); point CHROMIUM at another Chromium or Chrome to use that instead.
+export CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
 PY_STAMP := $(VENV)/.installed
 JS_STAMP := node_modules/.installed
 
-.PHONY: help setup serve build test tangle check-tangle bench clean
+.PHONY: help setup browser serve build test tangle check-tangle bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -34,13 +39,18 @@ $(JS_STAMP): package.json package-lock.json
 
 setup: $(PY_STAMP) $(JS_STAMP) ## Create .venv and install the pinned Python and front-end dependencies
 
-serve: setup ## Serve the site with live reload at http://$(HOST):$(PORT)
+browser: ## Install Debian's Chromium for the browser tests (skipped when CHROMIUM exists)
+	@test -x "$(CHROMIUM)" || { echo "Installing Chromium (Debian package) for the browser tests"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@test -x "$(CHROMIUM)" || { echo "No browser at $(CHROMIUM): install chromium or set CHROMIUM" >&2; exit 1; }
+
+serve: setup ## Serve the site with live reload at http://127.0.0.1:8000 (override HOST, PORT)
 	$(BIN)/mkdocs serve --dev-addr $(HOST):$(PORT)
 
 build: setup ## Build the site strictly into site/ (any failing code block fails the build)
 	$(BIN)/mkdocs build --strict --site-dir site
 
-test: setup ## Run the whole test suite, a strict site build included
+test: setup browser ## Run the whole test suite: strict site build, browser checks and all
 	$(PY) -m pytest
 
 tangle: setup ## Regenerate the literate package from the chapters' #@save blocks

@@ -51,3 +51,45 @@ def site(tmp_path_factory) -> Path:
     result = mkdocs_build(site_dir)
     assert result.returncode == 0, f"strict build failed:\n{result.stdout}\n{result.stderr}"
     return site_dir
+
+
+class SiteServer:
+    """Serve a built site on 127.0.0.1 (a free port), optionally under a path prefix."""
+
+    def __init__(self, root: Path, prefix: str = "/") -> None:
+        import functools
+        import http.server
+        import threading
+
+        self.prefix = prefix if prefix.endswith("/") else prefix + "/"
+        outer = self
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def translate_path(self, path):
+                if not path.startswith(outer.prefix):
+                    return str(Path(root) / "__outside_the_prefix__")
+                return super().translate_path("/" + path[len(outer.prefix):])
+
+            def log_message(self, *args):  # keep test output clean
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.base = self.origin + self.prefix
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+REPORTS: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the measurements tests made (page weight, requests, accessibility) after the run."""
+    if REPORTS:
+        terminalreporter.section("site report")
+        for line in REPORTS:
+            terminalreporter.write_line(line)

@@ -18,7 +18,7 @@ from tools import notebook
 
 CHAPTER = """# Title
 
-Intro with $x^2$ and ++tab++.
+Intro with $x^2$ and ++tab++, [a page](other.md#part) and [the web](https://example.org).
 
 !!! info "Read me"
     Inside the box.
@@ -63,6 +63,7 @@ def test_cells_follow_the_chapter(tmp_path):
     assert "echo not executed" in sources[5]
     assert "> **Read me**\n>\n> Inside the box.\n>\n> Second paragraph." in sources[1]
     assert "<kbd>Tab</kbd>" in sources[1] and "$x^2$" in sources[1]
+    assert "a page and [the web](https://example.org)" in sources[1]
     assert sources[-1] == "The end."
 
 

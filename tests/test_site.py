@@ -55,13 +55,25 @@ def test_code_blocks_have_copy_buttons_and_the_page_has_search_and_a_palette_tog
     assert any("corr2d" in doc["text"] for doc in index["docs"])
 
 
-def test_math_is_rendered_by_files_the_site_serves(site):
+def test_math_is_rendered_at_build_time_with_files_the_site_serves(site):
     page = (site / CHAPTER_PAGE).read_text(encoding="utf-8")
     assert page.count('class="arithmatex"') >= 5
-    for asset in ["katex.min.js", "katex.min.css", "contrib/auto-render.min.js", "fonts/KaTeX_Main-Regular.woff2"]:
+    assert page.count('<span class="katex">') >= 5 and page.count('<span class="katex-display">') >= 3
+    assert "\\(" not in re.sub(r"<pre.*?</pre>", "", page, flags=re.S)  # no TeX left for a script to find
+    assert "<annotation encoding=\"application/x-tex\">n_h - k_h + 1</annotation>" in page
+    assert "katex.min.js" not in page, "no math JavaScript on chapter pages"
+    assert 'href="../../assets/katex/katex-swap.min.css"' in page
+    for asset in ["katex.min.js", "katex-swap.min.css", "contrib/auto-render.min.js", "fonts/KaTeX_Main-Regular.woff2"]:
         assert (site / "assets" / "katex" / asset).is_file(), asset
-    assert '<script src="../../assets/katex/katex.min.js"></script>' in page
-    assert (site / "assets" / "javascripts" / "katex-init.js").is_file()
+    notebook = (site / "notebooks" / "convolutions" / "index.html").read_text(encoding="utf-8")
+    assert '<script src="../../assets/katex/katex.min.js"></script>' in notebook
+
+
+def test_math_that_katex_cannot_render_fails_the_build(tmp_path):
+    docs = write_docs(tmp_path, {"index.md": "# Math\n\nBroken: $\\frac{1}{$.\n"})
+    result = mkdocs_build(tmp_path / "site", docs, nav=["index.md"])
+    assert result.returncode != 0
+    assert "index.md: math that KaTeX cannot render" in result.stdout + result.stderr
 
 
 EXTERNAL = re.compile(
@@ -177,3 +189,17 @@ def test_receptive_field_diagram_highlights_the_chapter_example_without_javascri
 
 def test_chapter_page_with_its_figures_stays_small(site):
     assert (site / CHAPTER_PAGE).stat().st_size < 600_000
+
+
+def test_two_builds_of_the_same_tree_are_byte_identical(site, tmp_path):
+    """HTML, SVG figures, notebooks and every other file; only the sitemap carries the build date."""
+    again = tmp_path / "site"
+    result = mkdocs_build(again)
+    assert result.returncode == 0, result.stdout + result.stderr
+    volatile = {"sitemap.xml", "sitemap.xml.gz"}
+    first = {p.relative_to(site) for p in site.rglob("*") if p.is_file() and p.name not in volatile}
+    second = {p.relative_to(again) for p in again.rglob("*") if p.is_file() and p.name not in volatile}
+    assert first == second
+    differing = [str(p) for p in sorted(first) if (site / p).read_bytes() != (again / p).read_bytes()]
+    assert differing == []
+    assert any(p.suffix == ".ipynb" for p in first) and any(p.suffix == ".html" for p in first)

@@ -7,15 +7,21 @@
 - Notebooks: every chapter in ``docs/chapters/`` is also offered as ``notebooks/<name>.ipynb``, made
   from the chapter's Markdown and the outputs recorded while the page was built (the chapter runs
   once per build); mkdocs-jupyter renders it as a page.
-- KaTeX: the math renderer is served by the site itself, from the pinned npm package.
+- Math: KaTeX (the pinned npm package) renders the chapters' math to HTML at build time, so
+  pages need no math JavaScript; its stylesheet and fonts are served by the site itself. Notebook
+  pages, whose Markdown cells keep their TeX, get KaTeX's scripts from the site to render it.
+- Accessibility fixes for markup that the theme and nbconvert generate.
 """
 
 from __future__ import annotations
 
 import ast
 import contextlib
+import html as html_lib
 import io
+import json
 import re
+import subprocess
 import shutil
 import sys
 import tempfile
@@ -28,6 +34,7 @@ from markdown_exec import ExecutionError, base_format, code_block, formatters
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
+from mkdocs.utils import get_relative_url
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # hooks are loaded by file path; make `tools` importable
@@ -38,7 +45,9 @@ from tools.tangle import ChapterError, parse_blocks, write_atomic  # noqa: E402
 
 KATEX_DIST = ROOT / "node_modules" / "katex" / "dist"
 KATEX_URI = "assets/katex"
-KATEX_FILES = ["katex.min.css", "katex.min.js", "contrib/auto-render.min.js"]
+KATEX_FILES = ["katex-swap.min.css", "katex.min.js", "contrib/auto-render.min.js"]
+KATEX_SCRIPTS = [f"{KATEX_URI}/katex.min.js", f"{KATEX_URI}/contrib/auto-render.min.js", "assets/javascripts/katex-init.js"]
+_MATH = re.compile(r'<(?P<tag>span|div) class="arithmatex">(?P<tex>.*?)</(?P=tag)>', re.S)
 CHAPTERS = "chapters/"
 NOTEBOOKS = "notebooks/"
 NOTEBOOK_PREFACE = (
@@ -154,7 +163,8 @@ def on_pre_page(page, config, files):
 
 
 def on_page_content(html: str, page, config, files) -> str:
-    """After a chapter ran, write its notebook with the outputs this build recorded."""
+    """Render math; after a chapter ran, write its notebook with the outputs this build recorded."""
+    html = _render_math(html, page.file.src_uri)
     if _is_chapter(page.file.src_uri):
         source = Path(page.file.abs_src_path)
         where = _relative(source, Path(config.config_file_path).parent)
@@ -165,7 +175,42 @@ def on_page_content(html: str, page, config, files) -> str:
     elif page.file.src_uri.startswith(NOTEBOOKS):
         # nbconvert's template loads MathJax from a CDN; the site's own KaTeX renders the math.
         html = re.sub(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", "", html, flags=re.S)
+        html += "".join(f'<script src="{get_relative_url(uri, page.url)}"></script>' for uri in KATEX_SCRIPTS)
+        # Scrollable code cells must be reachable by keyboard.
+        html = html.replace('<div class="highlight-ipynb', '<div tabindex="0" class="highlight-ipynb')
+        page.meta["search"] = {"exclude": True}  # the chapter page is the one to find
     return html
+
+
+def on_post_page(output: str, page, config) -> str:
+    return _name_search_dialog(output)
+
+
+def on_post_template(output: str, template_name: str, config) -> str:
+    return _name_search_dialog(output)  # 404.html
+
+
+def _name_search_dialog(output: str) -> str:
+    """The theme's search dialog has no accessible name; give it one."""
+    return output.replace('data-md-component="search" role="dialog">', 'data-md-component="search" role="dialog" aria-label="Search">', 1)
+
+
+def _render_math(html: str, src_uri: str) -> str:
+    """Replace pymdownx.arithmatex's \\(...\\) and \\[...\\] with KaTeX's HTML, rendered by Node."""
+    found = list(_MATH.finditer(html))
+    if not found:
+        return html
+    items = []
+    for match in found:
+        tex = html_lib.unescape(match["tex"]).strip()
+        display = tex.startswith("\\[")
+        items.append({"tex": tex[2:-2].strip(), "display": display})
+    command = ["node", str(ROOT / "tools" / "katex_render.cjs"), str(KATEX_DIST.parent)]
+    result = subprocess.run(command, input=json.dumps(items), capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise PluginError(f"{src_uri}: math that KaTeX cannot render: {result.stderr.strip()}")
+    rendered = iter(json.loads(result.stdout))
+    return _MATH.sub(lambda m: f'<{m["tag"]} class="arithmatex">{next(rendered)}</{m["tag"]}>', html)
 
 
 def _is_chapter(src_uri: str) -> bool:

@@ -20,6 +20,7 @@ HTML_PLAIN = "<IPython.core.display.HTML object>"
 
 _ADMONITION = re.compile(r'^(?P<indent>\s*)(?:!!!|\?\?\?\+?)\s+(?P<kind>\w+)(?:\s+"(?P<title>[^"]*)")?\s*$')
 _KEYS = re.compile(r"\+\+([\w+-]+)\+\+")
+_SITE_LINK = re.compile(r"\[([^\]]+)\]\((?!https?:|mailto:|#)[^)\s]+\)")  # a link to another page of the site
 
 
 def is_executed(block: Block) -> bool:
@@ -36,7 +37,9 @@ def _lines(text: str) -> list[str]:
 
 
 def notebook_markdown(text: str) -> str:
-    """Site-only Markdown made readable in Jupyter: admonitions as quotes, ++key++ as <kbd>."""
+    """Site-only Markdown made readable in Jupyter: admonitions as quotes, ++key++ as <kbd>, and
+    links to other pages of the site (which mean nothing inside a notebook) as plain text."""
+    text = _SITE_LINK.sub(r"\1", text)
     out: list[str] = []
     lines = text.split("\n")
     n = 0

@@ -1,0 +1,244 @@
+"""The built site in a real browser (headless Chromium driven by Playwright), as a reader sees it."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.conftest import REPORTS, ROOT, SiteServer, mkdocs_build
+from tools.tangle import read_blocks
+
+pytestmark = pytest.mark.site
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / "screenshots"
+CHAPTER = "chapters/convolutions/"
+
+
+def site_pages(site: Path) -> list[str]:
+    """Every page of the site as a path relative to its root ("" for the home page)."""
+    pages = [p.parent.relative_to(site).as_posix() + "/" for p in site.rglob("index.html")]
+    return sorted("" if p == "./" else p for p in pages) + ["404.html"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), f"no Chromium at {CHROMIUM}: run `make browser` or set CHROMIUM"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def server(site):
+    server = SiteServer(site)
+    yield server
+    server.close()
+
+
+class Visit:
+    """Open one page and keep everything it did: requests, failures, console errors."""
+
+    def __init__(self, browser, url: str, origin: str, color_scheme: str = "light") -> None:
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=color_scheme)
+        self.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=origin)
+        self.page = self.context.new_page()
+        self.origin = origin
+        self.requests, self.foreign, self.failed, self.errors, self.responses = [], [], [], [], []
+        self.context.route("**/*", self._route)
+        self.page.on("console", lambda msg: msg.type == "error" and self.errors.append(msg.text))
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("requestfailed", lambda request: self.failed.append(f"{request.url} ({request.failure})"))
+        self.page.on("response", self._response)
+        self.page.goto(url, wait_until="networkidle")
+
+    def _route(self, route):
+        url = route.request.url
+        self.requests.append(url)
+        if url.startswith(("data:", "blob:")) or url.startswith(self.origin + "/"):
+            route.continue_()
+        else:
+            self.foreign.append(url)
+            route.abort()
+
+    def _response(self, response):
+        self.responses.append(response)
+        if response.status >= 400:
+            self.failed.append(f"{response.url} (HTTP {response.status})")
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def test_every_page_loads_without_errors_or_foreign_requests(browser, server, site):
+    pages = site_pages(site)
+    assert len(pages) >= 6
+    problems = []
+    requests = 0
+    for path in pages:
+        visit = Visit(browser, server.base + path, server.origin)
+        requests += len(visit.requests)
+        for kind, found in [("request to another host", visit.foreign), ("failed request", visit.failed),
+                            ("console error", visit.errors)]:
+            problems += [f"/{path}: {kind}: {item}" for item in found]
+        visit.close()
+    REPORTS.append(f"browser: {len(pages)} pages opened, {requests} requests, all to 127.0.0.1")
+    assert problems == []
+
+
+def test_copy_buttons_copy_exactly_the_code(browser, server):
+    visit = Visit(browser, server.base + CHAPTER, server.origin)
+    page = visit.page
+    blocks = [b.code for b in read_blocks(ROOT / "docs" / "chapters" / "convolutions.md") if 'exec="on"' in b.info]
+    buttons = page.locator(".language-python button[data-md-type='copy']")
+    assert buttons.count() == len(blocks)
+    for n in [0, 1, 2, len(blocks) // 2, len(blocks) - 1]:
+        buttons.nth(n).scroll_into_view_if_needed()
+        buttons.nth(n).click()
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert copied.rstrip("\n") == blocks[n], f"copy button {n}"
+    visit.close()
+
+
+def test_search_finds_corr2d(browser, server):
+    visit = Visit(browser, server.base, server.origin)
+    page = visit.page
+    page.locator(".md-search__input").click()
+    page.keyboard.type("corr2d")
+    results = page.locator(".md-search-result__list > li")
+    results.first.wait_for(timeout=10_000)
+    assert "corr2d" in results.first.inner_text().lower()
+    assert any(CHAPTER in (link or "") for link in results.locator("a").evaluate_all("els => els.map(e => e.href)"))
+    visit.close()
+
+
+def test_light_dark_toggle(browser, server):
+    visit = Visit(browser, server.base + CHAPTER, server.origin)
+    page = visit.page
+    scheme = lambda: page.evaluate("document.body.getAttribute('data-md-color-scheme')")  # noqa: E731
+    assert scheme() == "default"
+    page.locator("label[title='Switch to dark mode']").click()
+    assert scheme() == "slate"
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    page.locator("label[title='Switch to light mode']").click()
+    assert scheme() == "default"
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") != background
+    visit.close()
+
+
+def lit_cells(page) -> tuple[set[str], set[str]]:
+    on = set(page.locator("#receptive-field .rf-on").evaluate_all("els => els.map(e => e.id)"))
+    source = set(page.locator("#receptive-field .rf-source").evaluate_all("els => els.map(e => e.id)"))
+    return on, source
+
+
+def ids(layer: int, rows, cols) -> set[str]:
+    return {f"receptive-field-{layer}-{r}-{c}" for r in rows for c in cols}
+
+
+def test_receptive_field_highlights_on_hover_and_keyboard_focus(browser, server):
+    visit = Visit(browser, server.base + CHAPTER, server.origin)
+    page = visit.page
+    # As built: z and its whole field.
+    assert lit_cells(page) == (ids(0, range(3), range(3)) | ids(1, range(2), range(2)), {"receptive-field-2-0-0"})
+    # Hover Y[0, 1]: X rows 0-1, columns 1-2.
+    page.locator("#receptive-field-1-0-1").hover()
+    assert lit_cells(page) == (ids(0, range(2), range(1, 3)), {"receptive-field-1-0-1"})
+    # Keyboard: focus X[2, 2], then Tab to the next cell, Y[0, 0]: X rows 0-1, columns 0-1.
+    page.locator("#receptive-field-0-2-2").focus()
+    assert lit_cells(page) == (set(), {"receptive-field-0-2-2"})
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "receptive-field-1-0-0"
+    assert lit_cells(page) == (ids(0, range(2), range(2)), {"receptive-field-1-0-0"})
+    visit.close()
+
+
+def test_no_serious_accessibility_violations(browser, server, site):
+    """axe-core on every page in the light theme, and on the site's own pages in the dark one too
+    (the notebook pages keep nbconvert's light-theme code colours)."""
+    found = []
+    runs = [(path, "light") for path in site_pages(site)]
+    runs += [(path, "dark") for path in site_pages(site) if not path.startswith("notebooks/")]
+    for path, scheme in runs:
+        visit = Visit(browser, server.base + path, server.origin, color_scheme=scheme)
+        visit.page.add_script_tag(path=str(AXE))
+        result = visit.page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        serious = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+        found += [f"/{path} ({scheme}): {v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}" for v in serious]
+        minor = [v["id"] for v in result["violations"] if v not in serious]
+        REPORTS.append(f"axe /{path} ({scheme}): {len(serious)} serious or critical, {len(minor)} minor {minor}")
+        visit.close()
+    assert found == []
+
+
+def test_printed_markup_is_shown_as_text_and_never_runs(browser, tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "index.md").write_text(
+        "# Safety\n\n```python exec=\"on\" source=\"above\" result=\"text\"\n"
+        "print('<script>window.pwned = true</script><b>bold?</b>')\n```\n",
+        encoding="utf-8",
+    )
+    result = mkdocs_build(tmp_path / "site", docs, nav=["index.md"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    server = SiteServer(tmp_path / "site")
+    try:
+        visit = Visit(browser, server.base, server.origin)
+        assert visit.page.evaluate("window.pwned") is None
+        assert "<script>window.pwned = true</script><b>bold?</b>" in visit.page.locator(".language-text").inner_text()
+        assert visit.page.locator("article b").count() == 0
+        visit.close()
+    finally:
+        server.close()
+
+
+def test_page_weight_and_screenshots(browser, server, site):
+    """Report what the chapter page transfers by kind; keep it under 1 MB with no blocking font."""
+    visit = Visit(browser, server.base + CHAPTER, server.origin)
+    page = visit.page
+    page.wait_for_timeout(300)
+    sizes: dict[str, int] = {}
+    for response in visit.responses:
+        kind = {"document": "HTML", "stylesheet": "CSS", "script": "JS", "font": "fonts", "image": "figures"}.get(
+            response.request.resource_type, "other"
+        )
+        sizes[kind] = sizes.get(kind, 0) + len(response.body())
+    html_text = (site / CHAPTER / "index.html").read_text(encoding="utf-8")
+    inline = sum(len(m) for m in re.findall(r'<svg class="lit-figure".*?</svg>|data:image/png;base64,[^"]+', html_text, re.S))
+    sizes["HTML"] -= inline
+    sizes["figures"] = sizes.get("figures", 0) + inline
+    total = sum(sizes.values())
+    REPORTS.append(
+        f"chapter page weight: {total / 1024:.0f} KiB in {len(visit.responses)} requests ("
+        + ", ".join(f"{k} {v / 1024:.0f} KiB" for k, v in sorted(sizes.items()))
+        + ")"
+    )
+    assert total < 1_000_000
+    blocking = page.evaluate("[...document.fonts].filter(f => f.display === 'block' || f.display === 'auto').map(f => f.family)")
+    assert blocking == [], "fonts that would hide text until they load"
+    hosts = {urlparse(url).hostname for url in visit.requests if url.startswith("http")}
+    assert hosts == {"127.0.0.1"}
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "chapter-light.png"), full_page=True)
+    visit.close()
+    dark = Visit(browser, server.base + CHAPTER, server.origin, color_scheme="dark")
+    assert dark.page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate"
+    dark.page.screenshot(path=str(SCREENSHOTS / "chapter-dark.png"), full_page=True)
+    dark.close()
