@@ -4,5 +4,6 @@
 
 from literate.convolutions import Conv2D, check_corr2d_args, convolve2d, corr2d, receptive_field
 from literate.drawing import SVG_CELL, corr2d_figure, diverging, heatmaps, log_plot, png_image, receptive_field_figure, show, svg_figure, svg_matrix, svg_text
+from literate.faster import benchmark, corr2d_shift, corr2d_unfold, machine_summary, median_time
 
-__all__ = ['check_corr2d_args', 'corr2d', 'Conv2D', 'convolve2d', 'receptive_field', 'SVG_CELL', 'svg_figure', 'svg_text', 'svg_matrix', 'diverging', 'heatmaps', 'log_plot', 'show', 'png_image', 'corr2d_figure', 'receptive_field_figure']
+__all__ = ['check_corr2d_args', 'corr2d', 'Conv2D', 'convolve2d', 'receptive_field', 'SVG_CELL', 'svg_figure', 'svg_text', 'svg_matrix', 'diverging', 'heatmaps', 'log_plot', 'show', 'png_image', 'corr2d_figure', 'receptive_field_figure', 'corr2d_unfold', 'corr2d_shift', 'median_time', 'benchmark', 'machine_summary']

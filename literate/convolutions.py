@@ -11,19 +11,25 @@ from torch import nn
 
 
 # Section: The cross-correlation operation
-def check_corr2d_args(X, K):
-    """Raise a clear error unless X (h, w) and K (kh, kw) can be cross-correlated."""
+def check_corr2d_args(X, K, batched=False, caller="corr2d"):
+    """Raise a clear error unless X (h, w) and K (kh, kw) can be cross-correlated.
+
+    With batched=True, X may also carry leading batch dimensions: (..., h, w).
+    """
     for name, T in (("input X", X), ("kernel K", K)):
         if not isinstance(T, torch.Tensor):
-            raise TypeError(f"corr2d: {name} must be a torch.Tensor, got {type(T).__name__}")
-        if T.dim() != 2:
-            raise ValueError(f"corr2d: {name} must be 2-D (height, width), got shape {tuple(T.shape)}")
-    (h, w), (kh, kw) = X.shape, K.shape
+            raise TypeError(f"{caller}: {name} must be a torch.Tensor, got {type(T).__name__}")
+    if K.dim() != 2:
+        raise ValueError(f"{caller}: kernel K must be 2-D (height, width), got shape {tuple(K.shape)}")
+    if X.dim() != 2 and not (batched and X.dim() > 2):
+        expected = "(..., height, width)" if batched else "2-D (height, width)"
+        raise ValueError(f"{caller}: input X must be {expected}, got shape {tuple(X.shape)}")
+    (h, w), (kh, kw) = X.shape[-2:], K.shape
     if kh == 0 or kw == 0:
-        raise ValueError(f"corr2d: kernel K must not be empty, got shape {(kh, kw)}")
+        raise ValueError(f"{caller}: kernel K must not be empty, got shape {(kh, kw)}")
     if kh > h or kw > w:
         raise ValueError(
-            f"corr2d: kernel K of shape {(kh, kw)} does not fit in input X of shape {(h, w)}; "
+            f"{caller}: kernel K of shape {(kh, kw)} does not fit in input X of shape {tuple(X.shape)}; "
             "the output shape (h - kh + 1, w - kw + 1) would have no entries"
         )
 
@@ -61,7 +67,7 @@ class Conv2D(nn.Module):
 # Section: Cross-correlation and convolution
 def convolve2d(X, K):
     """Strict 2-D convolution of X (h, w) with K (kh, kw), where the kernel fits in the input."""
-    check_corr2d_args(X, K)
+    check_corr2d_args(X, K, caller="convolve2d")
     kh, kw = K.shape
     out_h, out_w = X.shape[0] - kh + 1, X.shape[1] - kw + 1
     Y = torch.zeros(out_h, out_w, dtype=torch.promote_types(X.dtype, K.dtype))  # (out_h, out_w)

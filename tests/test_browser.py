@@ -109,6 +109,8 @@ def test_copy_buttons_copy_exactly_the_code(browser, server):
     blocks = [b.code for b in read_blocks(ROOT / "docs" / "chapters" / "convolutions.md") if 'exec="on"' in b.info]
     buttons = page.locator(".language-python button[data-md-type='copy']")
     assert buttons.count() == len(blocks)
+    page.locator("details summary").first.click()  # a folded solution opens like this...
+    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")  # ...and all of them
     for n in [0, 1, 2, len(blocks) // 2, len(blocks) - 1]:
         buttons.nth(n).scroll_into_view_if_needed()
         buttons.nth(n).click()

@@ -184,3 +184,10 @@ def test_copied_snippets_run_in_a_fresh_process_and_print_what_the_page_shows(si
     assert texts == outputs(page)
     html_text = page.read_text(encoding="utf-8")
     assert len(figures) >= 6 and all(f.strip() in html_text for f in figures)
+
+
+def test_an_admonition_interrupted_by_a_code_cell_stays_quoted():
+    text = '??? success "Solution"\n    Before the code.\n'
+    assert notebook.notebook_markdown(text) == "> **Solution**\n>\n> Before the code."
+    after = "\n    After the code.\n\n    More.\n\n## Next section\n"
+    assert notebook.notebook_markdown(after) == ">\n> After the code.\n>\n> More.\n\n## Next section\n"

@@ -37,29 +37,32 @@ def _lines(text: str) -> list[str]:
 
 
 def notebook_markdown(text: str) -> str:
-    """Site-only Markdown made readable in Jupyter: admonitions as quotes, ++key++ as <kbd>, and
-    links to other pages of the site (which mean nothing inside a notebook) as plain text."""
-    text = _SITE_LINK.sub(r"\1", text)
+    """Site-only Markdown made readable in Jupyter: admonitions (and their indented bodies, also
+    when a code cell interrupts them) as quotes, ++key++ as <kbd>, and links to other pages of the
+    site (which mean nothing inside a notebook) as plain text."""
+    lines = _SITE_LINK.sub(r"\1", text).split("\n")
+    first = next((line for line in lines if line.strip()), "")
+    in_box = first.startswith("    ")  # the rest of an admonition that a code cell interrupted
     out: list[str] = []
-    lines = text.split("\n")
-    n = 0
-    while n < len(lines):
-        match = _ADMONITION.match(lines[n])
-        if not match:
-            out.append(_KEYS.sub(lambda m: f"<kbd>{m[1].replace('-', ' ').title()}</kbd>", lines[n]))
-            n += 1
-            continue
-        indent = len(match["indent"]) + 4
-        out += [f"> **{match['title'] or match['kind'].title()}**", ">"]
-        n += 1
-        while n < len(lines) and not lines[n].strip():
-            n += 1
-        while n < len(lines) and (not lines[n].strip() or lines[n].startswith(" " * indent)):
-            out.append(">" + (" " + lines[n][indent:] if lines[n].strip() else ""))
-            n += 1
-        while out and out[-1] == ">":
-            out.pop()
-        out.append("")
+    for line in lines:
+        line = _KEYS.sub(lambda m: f"<kbd>{m[1].replace('-', ' ').title()}</kbd>", line)
+        match = _ADMONITION.match(line)
+        if match:
+            out += [f"> **{match['title'] or match['kind'].title()}**", ">"]
+            in_box = True
+        elif in_box and (line.startswith("    ") or not line.strip()):
+            quoted = "> " + line[4:] if line.strip() else ">"
+            if not (quoted == ">" and out and out[-1] == ">"):
+                out.append(quoted)
+        else:
+            if in_box:  # the quote ends: a blank line keeps the next paragraph out of it
+                while out and out[-1] == ">":
+                    out.pop()
+                out.append("")
+            in_box = False
+            out.append(line)
+    while out and out[-1] == ">":
+        out.pop()
     return "\n".join(out)
 
 
