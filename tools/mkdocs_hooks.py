@@ -20,6 +20,7 @@ import contextlib
 import html as html_lib
 import io
 import json
+import os
 import re
 import subprocess
 import shutil
@@ -78,6 +79,13 @@ _build = _Build()
 def on_config(config):
     runner = partial(base_format, language="python", run=_run_python)
     formatters["python"] = formatters["py"] = runner
+    # "Edit this page" from REPO_URL. Only edit_uri is set: a repo_url would make the theme fetch
+    # repository statistics from GitHub's API on every page, a request to another host.
+    repo = os.environ.get("REPO_URL", "").strip().rstrip("/")
+    branch = os.environ.get("REPO_BRANCH", "main").strip() or "main"
+    config.repo_url = None
+    docs = os.path.relpath(config.docs_dir, os.path.dirname(config.config_file_path)).replace(os.sep, "/")
+    config.edit_uri = f"{repo}/edit/{branch}/{docs}/" if repo else None
     return config
 
 
@@ -179,6 +187,8 @@ def on_page_content(html: str, page, config, files) -> str:
         # Scrollable code cells must be reachable by keyboard.
         html = html.replace('<div class="highlight-ipynb', '<div tabindex="0" class="highlight-ipynb')
         page.meta["search"] = {"exclude": True}  # the chapter page is the one to find
+        if page.edit_url:  # the notebook is generated: edit its chapter
+            page.edit_url = page.edit_url.replace(page.file.src_uri, CHAPTERS + Path(page.file.src_uri).stem + ".md")
     return html
 
 

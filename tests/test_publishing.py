@@ -1,0 +1,138 @@
+"""Publishing: the Pages workflow (checked offline), SITE_URL and REPO_URL, the site under a sub-path."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT, SiteServer, mkdocs_build
+from tests.browser import Visit, site_pages
+
+WORKFLOW = ROOT / ".github" / "workflows" / "site.yml"
+BIN = Path(sys.executable).parent
+PREFIX = "/books/convolutions/"
+PUBLISHED = {"SITE_URL": "https://example.github.io" + PREFIX, "REPO_URL": "https://github.com/example/convolutions"}
+
+
+# The workflow ------------------------------------------------------------------------------------
+
+
+def workflow() -> dict:
+    return yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+
+
+def test_workflow_matches_githubs_schema():
+    result = subprocess.run([BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", WORKFLOW],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_zizmor_finds_nothing_even_when_pedantic():
+    result = subprocess.run([BIN / "zizmor", "--offline", "--persona=pedantic", "--format=json", WORKFLOW],
+                            capture_output=True, text=True)
+    findings = json.loads(result.stdout or "[]")
+    high = [f["ident"] for f in findings if f["determinations"]["severity"] in ("High", "Medium")]
+    assert high == [], findings
+    assert findings == [], [f["ident"] for f in findings]
+
+
+def test_workflow_runs_the_readmes_test_and_publishes_with_least_privilege():
+    flow = workflow()
+    triggers = flow[True]  # YAML reads the key `on` as True
+    assert set(triggers) == {"push", "pull_request"}
+    assert flow["permissions"] == {"contents": "read"}
+    test, deploy = flow["jobs"]["test"], flow["jobs"]["deploy"]
+    assert "permissions" not in test
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert deploy["needs"] == "test" and "refs/heads/main" in deploy["if"] and "push" in deploy["if"]
+    runs = [step.get("run") for step in test["steps"] if "run" in step]
+    assert "make test" in runs and (ROOT / ".ci" / "run").read_text().strip().endswith("make test")
+    uses = [step["uses"] for job in flow["jobs"].values() for step in job["steps"] if "uses" in step]
+    assert any(u.startswith("actions/upload-pages-artifact@") for u in uses)
+    assert any(u.startswith("actions/deploy-pages@") for u in uses)
+    checkout = next(s for s in test["steps"] if s.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["persist-credentials"] is False
+    python = next(s for s in test["steps"] if s.get("uses", "").startswith("actions/setup-python@"))
+    assert python["with"]["cache"] == "pip" and python["with"]["cache-dependency-path"] == "constraints.txt"
+    assert "SITE_URL" in flow["env"] and "REPO_URL" in flow["env"]
+
+
+def test_every_action_is_pinned_to_a_commit_with_its_version_named():
+    lines = [line for line in WORKFLOW.read_text(encoding="utf-8").splitlines() if "uses:" in line]
+    assert len(lines) == 5
+    for line in lines:
+        assert re.search(r"uses: [\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d+(\.\d+)*$", line), line
+
+
+# The published site --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory) -> Path:
+    """The site built as the workflow builds it: SITE_URL under a sub-path, REPO_URL set."""
+    site = tmp_path_factory.mktemp("published") / "site"
+    result = mkdocs_build(site, env=PUBLISHED)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return site
+
+
+@pytest.mark.site
+def test_site_url_sets_canonical_links_and_the_sitemap(published, site):
+    page = (published / "chapters" / "convolutions" / "index.html").read_text(encoding="utf-8")
+    assert f'<link rel="canonical" href="{PUBLISHED["SITE_URL"]}chapters/convolutions/">' in page
+    assert f"<loc>{PUBLISHED['SITE_URL']}chapters/convolutions/</loc>" in (published / "sitemap.xml").read_text(encoding="utf-8")
+    local = (site / "chapters" / "convolutions" / "index.html").read_text(encoding="utf-8")
+    assert '<link rel="canonical" href="http://127.0.0.1:8000/chapters/convolutions/">' in local
+
+
+@pytest.mark.site
+def test_edit_links_only_with_a_repository(published, site):
+    edit = PUBLISHED["REPO_URL"] + "/edit/main/docs/"
+    for page, source in [("chapters/convolutions/", "chapters/convolutions.md"), ("", "index.md"),
+                         ("notebooks/convolutions/", "chapters/convolutions.md")]:
+        html = (published / page / "index.html").read_text(encoding="utf-8")
+        assert f'<a href="{edit}{source}" title="Edit this page"' in html, page
+    for page in site.rglob("*.html"):
+        assert 'rel="edit"' not in page.read_text(encoding="utf-8"), page
+
+
+@pytest.mark.site
+def test_every_page_works_under_a_sub_path(published, browser):
+    server = SiteServer(published, prefix=PREFIX, not_found=published / "404.html")
+    try:
+        problems = []
+        for path in site_pages(published):
+            visit = Visit(browser, server.base + path, server.origin)
+            problems += [f"{path}: {p}" for p in visit.foreign + visit.failed + visit.errors]
+            visit.close()
+        assert problems == []
+
+        chapter = Visit(browser, server.base + "chapters/convolutions/", server.origin)
+        assert chapter.page.locator("svg.lit-figure").count() == 5
+        assert chapter.page.evaluate("[...document.querySelectorAll('img.lit-photo')].every(i => i.naturalWidth > 0)")
+        chapter.close()
+
+        notebook = Visit(browser, server.base + "notebooks/convolutions/", server.origin)
+        link = notebook.page.locator("a[download]")
+        href = link.evaluate("a => a.href")
+        assert href == server.base + "notebooks/convolutions/convolutions.ipynb"
+        cells = notebook.page.evaluate("url => fetch(url).then(r => r.ok ? r.json() : null).then(nb => nb && nb.cells.length)", href)
+        assert cells and cells > 20
+        notebook.close()
+
+        missing = Visit(browser, server.base + "no/such/page/", server.origin)
+        assert [f for f in missing.failed if "no/such/page" not in f] == []  # only the page itself is a 404
+        assert len(missing.errors) <= 1 and all("404" in e for e in missing.errors)  # the browser logs that 404
+        assert "Page not found" in missing.page.locator("h1").inner_text()
+        missing.page.locator("text=Go to the home page").click()
+        missing.page.wait_for_load_state()
+        assert missing.page.url == server.base
+        missing.close()
+    finally:
+        server.close()
