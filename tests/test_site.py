@@ -70,10 +70,8 @@ def test_math_is_rendered_at_build_time_with_files_the_site_serves(site):
 
 
 def test_math_that_katex_cannot_render_fails_the_build(tmp_path):
-    docs = write_docs(tmp_path, {"index.md": "# Math\n\nBroken: $\\frac{1}{$.\n"})
-    result = mkdocs_build(tmp_path / "site", docs, nav=["index.md"])
-    assert result.returncode != 0
-    assert "index.md: math that KaTeX cannot render" in result.stdout + result.stderr
+    log = failing_build(tmp_path, {"index.md": "# Math\n\nBroken: $\\frac{1}{$.\n"})
+    assert "index.md: math that KaTeX cannot render" in log
 
 
 EXTERNAL = re.compile(
@@ -114,34 +112,33 @@ def write_docs(tmp_path: Path, pages: dict[str, str]) -> Path:
     return docs
 
 
+def failing_build(tmp_path: Path, pages: dict[str, str]) -> str:
+    """Build a small site that must fail; return its log."""
+    docs = write_docs(tmp_path, pages)
+    result = mkdocs_build(tmp_path / "site", docs, nav=list(pages))
+    assert result.returncode != 0, "the build should have failed"
+    return result.stdout + result.stderr
+
+
 def test_a_raising_block_fails_the_build_and_names_the_file_and_line(tmp_path):
     page = "# Broken\n\nSome text.\n\n```python exec=\"on\"\nx = 1\nraise RuntimeError('this block is broken')\n```\n"
-    docs = write_docs(tmp_path, {"index.md": page})
-    result = mkdocs_build(tmp_path / "site", docs, nav=["index.md"])
-    log = result.stdout + result.stderr
-    assert result.returncode != 0
-    assert "docs/index.md:5" in log or f"{docs}/index.md:5" in log, log
+    log = failing_build(tmp_path, {"index.md": page})
+    assert "python code block 'docs/index.md:5' exited with errors" in log  # the block's fence line
+    assert f'File "{tmp_path / "docs" / "index.md"}", line 7' in log  # the traceback, in the page's lines
     assert "RuntimeError: this block is broken" in log
 
 
 def test_an_unclosed_fence_fails_the_build_with_file_and_line(tmp_path):
-    docs = write_docs(tmp_path, {"index.md": "# Broken\n\n```python exec=\"on\"\nprint(1)\n"})
-    result = mkdocs_build(tmp_path / "site", docs, nav=["index.md"])
-    assert result.returncode != 0
-    assert "index.md:3: code fence '```' opened here is never closed" in result.stdout + result.stderr
+    log = failing_build(tmp_path, {"index.md": "# Broken\n\n```python exec=\"on\"\nprint(1)\n"})
+    assert "index.md:3: code fence '```' opened here is never closed" in log
 
 
 def test_a_page_cannot_use_another_pages_session(tmp_path):
-    docs = write_docs(
-        tmp_path,
-        {
-            "a.md": "# A\n\n```python exec=\"on\"\nshared_name = 41\n```\n",
-            "b.md": "# B\n\n```python exec=\"on\" result=\"text\"\nprint(shared_name + 1)\n```\n",
-        },
-    )
-    result = mkdocs_build(tmp_path / "site", docs, nav=["a.md", "b.md"])
-    assert result.returncode != 0
-    assert "NameError: name 'shared_name' is not defined" in result.stdout + result.stderr
+    log = failing_build(tmp_path, {
+        "a.md": "# A\n\n```python exec=\"on\"\nshared_name = 41\n```\n",
+        "b.md": "# B\n\n```python exec=\"on\" result=\"text\"\nprint(shared_name + 1)\n```\n",
+    })
+    assert "NameError: name 'shared_name' is not defined" in log
 
 
 def test_edits_to_the_chapter_change_the_page(tmp_path):
