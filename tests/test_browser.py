@@ -111,11 +111,9 @@ def test_receptive_field_highlights_on_hover_and_keyboard_focus(browser, server)
 
 
 def test_no_serious_accessibility_violations(browser, server, site):
-    """axe-core on every page in the light theme, and on the site's own pages in the dark one too
-    (the notebook pages keep nbconvert's light-theme code colours)."""
+    """axe-core on every page, in the light and in the dark theme."""
     found = []
-    runs = [(path, "light") for path in site_pages(site)]
-    runs += [(path, "dark") for path in site_pages(site) if not path.startswith("notebooks/")]
+    runs = [(path, scheme) for scheme in ("light", "dark") for path in site_pages(site)]
     for path, scheme in runs:
         visit = Visit(browser, server.base + path, server.origin, color_scheme=scheme)
         visit.page.add_script_tag(path=str(AXE))
