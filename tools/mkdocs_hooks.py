@@ -99,6 +99,10 @@ def on_post_build(config) -> None:
     _build.close()
 
 
+def on_build_error(error) -> None:
+    _build.close()  # no temporary notebook folder left behind by a failed build
+
+
 def on_page_markdown(markdown: str, page, config, files) -> str:
     """Give each executed block the page's session and an id naming its file and line."""
     source = Path(page.file.abs_src_path)
@@ -166,7 +170,7 @@ def on_files(files, config):
 @event_priority(100)
 def on_pre_page(page, config, files):
     if page.file.src_uri.startswith(NOTEBOOKS) and not Path(page.file.abs_src_path).is_file():
-        raise PluginError(f"{page.file.src_uri}: its chapter must be built before it (check the nav order)")
+        raise PluginError(f"{page.file.src_uri}: rendered before its chapter ran, so it has no outputs yet")
     return page
 
 
