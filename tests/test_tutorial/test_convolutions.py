@@ -9,11 +9,12 @@ import pytest
 import torch
 
 from tests.conftest import CHAPTER, outputs
+from tools.notebook import is_executed
 from tools.tangle import read_blocks
 
 
 def executed_blocks(path):
-    return [b for b in read_blocks(path) if b.language == "python" and 'exec="on"' in b.info]
+    return [b for b in read_blocks(path) if is_executed(b)]  # the build's own rule
 
 
 @pytest.fixture(scope="module")
