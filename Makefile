@@ -10,6 +10,9 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The build's execution cache (.cache/site, tools/cache.py): CACHE=off makes a cold build.
+CACHE ?= on
+export SITE_CACHE := $(CACHE)
 
 # Silence Material's end-of-life notice; keep builds reproducible.
 export NO_MKDOCS_2_WARNING := 1
@@ -23,10 +26,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PY_STAMP := $(VENV)/.installed
 JS_STAMP := node_modules/.installed
 
-.PHONY: help setup browser serve build test tangle check-tangle bench clean
+.PHONY: help setup browser serve build test tangle check-tangle bench bench-build clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo "  CACHE=off make build (or serve): a cold build, without the execution cache in .cache/site"
 
 $(PY_STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,10 +48,11 @@ browser: ## Install Debian's Chromium for the browser tests (skipped when CHROMI
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 	@test -x "$(CHROMIUM)" || { echo "No browser at $(CHROMIUM): install chromium or set CHROMIUM" >&2; exit 1; }
 
-serve: setup ## Serve the site with live reload at http://127.0.0.1:8000 (override HOST, PORT)
+serve: setup ## Serve the site with live reload at http://127.0.0.1:8000 (re-tangles literate/ as chapters change)
 	$(BIN)/mkdocs serve --dev-addr $(HOST):$(PORT)
 
-build: setup ## Build the site strictly into site/ (any failing code block fails the build)
+build: setup ## Tangle, then build the site strictly into site/ (any failing code block fails the build)
+	$(PY) -m tools.tangle
 	$(BIN)/mkdocs build --strict --site-dir site
 
 test: setup browser ## Run the whole test suite: strict site build, browser checks and all
@@ -61,6 +66,10 @@ check-tangle: setup ## Fail if the literate package and the chapters disagree
 
 bench: setup ## Run the benchmarks in bench/ (ratios against a reference measured in the same run)
 	$(PY) -m bench
+	$(PY) -m bench.build
 
-clean: ## Remove build outputs (keeps .venv and node_modules)
-	rm -rf site .pytest_cache .hypothesis build *.egg-info
+bench-build: setup ## Time warm builds, rebuilds and serve's edit-to-refresh against a cold build
+	$(PY) -m bench.build
+
+clean: ## Remove build outputs and the build cache (keeps .venv and node_modules)
+	rm -rf site .cache .pytest_cache .hypothesis build *.egg-info

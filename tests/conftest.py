@@ -22,7 +22,8 @@ def mkdocs_build(
     """Run `mkdocs build --strict` into site_dir; with docs_dir, build that folder instead of docs/.
 
     The build sees no SITE_URL or REPO_URL from the caller's environment (a CI job may set them to
-    publish), only those given in env, so every test knows the address its site is built for.
+    publish), only those given in env, so every test knows the address its site is built for. It
+    is a cold build (SITE_CACHE=off) unless env says otherwise: the suite tests a fresh execution.
     """
     config_file = ROOT / "mkdocs.yml"
     if docs_dir is not None or nav is not None:
@@ -36,13 +37,14 @@ def mkdocs_build(
             "docs_dir": str(docs_dir or ROOT / "docs"),
             "hooks": [str(ROOT / hook) for hook in base["hooks"]],
             "theme": {"custom_dir": str(ROOT / base["theme"]["custom_dir"])},
+            "watch": [str(ROOT / path) for path in base.get("watch", [])],
         }
         if nav is not None:
             config["nav"] = nav
         config_file = Path(site_dir).parent / f"{Path(site_dir).name}-mkdocs.yml"
         config_file.write_text(yaml.safe_dump(config), encoding="utf-8")
     clean = {k: v for k, v in os.environ.items() if k not in ("SITE_URL", "REPO_URL", "REPO_BRANCH")}
-    env = {**clean, "NO_MKDOCS_2_WARNING": "1", "PYTHONHASHSEED": "0", **(env or {})}
+    env = {**clean, "NO_MKDOCS_2_WARNING": "1", "PYTHONHASHSEED": "0", "SITE_CACHE": "off", **(env or {})}
     command = [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config_file), "-d", str(site_dir)]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
 

@@ -10,8 +10,7 @@ import pytest
 
 from tests.browser import AXE, Visit, site_pages
 from tests.conftest import REPORTS, ROOT, SiteServer, mkdocs_build
-from tools.notebook import is_executed
-from tools.tangle import read_blocks
+from tools import chapter
 
 pytestmark = pytest.mark.site
 
@@ -45,7 +44,7 @@ def test_every_page_loads_without_errors_or_foreign_requests(browser, server, si
 def test_copy_buttons_copy_exactly_the_code(browser, server):
     visit = Visit(browser, server.base + CHAPTER, server.origin)
     page = visit.page
-    blocks = [b.code for b in read_blocks(ROOT / "docs" / "chapters" / "convolutions.md") if is_executed(b)]
+    blocks = [b.code for b in chapter.read(ROOT / "docs" / "chapters" / "convolutions.md").executed]
     buttons = page.locator(".language-python button[data-md-type='copy']")
     assert buttons.count() == len(blocks)
     page.locator("details summary").first.click()  # a folded solution opens like this...

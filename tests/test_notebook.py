@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 from tests.conftest import outputs
-from tools import notebook
+from tools import chapter, notebook
 
 CHAPTER = """# Title
 
@@ -50,7 +50,8 @@ The end.
 def small_notebook(tmp_path, outputs_by_line=None):
     path = tmp_path / "chapter.md"
     path.write_text(CHAPTER, encoding="utf-8")
-    return notebook.chapter_notebook(path, outputs_by_line or {10: "one\n", 16: "<b>figure</b>\n", 24: ""}, "*Preface.*")
+    model = chapter.read(path)
+    return notebook.chapter_notebook(model, outputs_by_line or {10: "one\n", 16: "<b>figure</b>\n", 24: ""}, "*Preface.*")
 
 
 def test_cells_follow_the_chapter(tmp_path):
@@ -69,9 +70,9 @@ def test_cells_follow_the_chapter(tmp_path):
 
 def test_outputs_are_the_recorded_ones(tmp_path):
     cells = [c for c in small_notebook(tmp_path)["cells"] if c["cell_type"] == "code"]
-    assert cells[0]["outputs"] == [{"name": "stdout", "output_type": "stream", "text": ["one\n"]}]
+    assert cells[0]["outputs"] == [{"name": "stdout", "output_type": "stream", "text": "one\n"}]
     assert cells[1]["outputs"][0]["output_type"] == "display_data"
-    assert cells[1]["outputs"][0]["data"]["text/html"] == ["<b>figure</b>\n"]
+    assert cells[1]["outputs"][0]["data"]["text/html"] == "<b>figure</b>\n"
     assert cells[2]["outputs"] == []
     assert [c["execution_count"] for c in cells] == [1, 2, 3]
 

@@ -61,6 +61,7 @@ def test_workflow_runs_the_readmes_test_and_publishes_with_least_privilege():
     python = next(s for s in test["steps"] if s.get("uses", "").startswith("actions/setup-python@"))
     assert python["with"]["cache"] == "pip" and python["with"]["cache-dependency-path"] == "constraints.txt"
     assert "SITE_URL" in flow["env"] and "REPO_URL" in flow["env"]
+    assert flow["env"]["CACHE"] == "off", "the published site is a fresh execution, never the build cache"
 
 
 def test_every_action_is_pinned_to_a_commit_with_its_version_named():

@@ -12,6 +12,7 @@ import torch
 
 from literate import Conv2D, corr2d
 from tests.conftest import ROOT, mkdocs_build, outputs, page_text
+from tools.workspace import VOLATILE, differing_files
 
 pytestmark = pytest.mark.site
 
@@ -189,25 +190,14 @@ def test_chapter_page_with_its_figures_stays_small(site):
     assert (site / CHAPTER_PAGE).stat().st_size < 600_000
 
 
-VOLATILE = re.compile(rb"<!-- volatile -->.*?<!-- /volatile -->", re.S)
-
-
 def test_two_builds_of_the_same_tree_are_byte_identical(site, tmp_path):
     """HTML, SVG figures, notebooks and every other file are the same bytes. Exceptions: the sitemap
     carries the build date, and the build-time benchmark's timings sit between volatile markers."""
     again = tmp_path / "site"
     result = mkdocs_build(again)
     assert result.returncode == 0, result.stdout + result.stderr
-    dated = {"sitemap.xml", "sitemap.xml.gz"}
-    first = {p.relative_to(site) for p in site.rglob("*") if p.is_file() and p.name not in dated}
-    second = {p.relative_to(again) for p in again.rglob("*") if p.is_file() and p.name not in dated}
-    assert first == second
-
-    def stable(path: Path) -> bytes:
-        return VOLATILE.sub(b"", path.read_bytes())
-
-    differing = [str(p) for p in sorted(first) if stable(site / p) != stable(again / p)]
-    assert differing == []
-    assert any(p.suffix == ".ipynb" for p in first) and any(p.suffix == ".html" for p in first)
-    marked = [p for p in first if VOLATILE.search((site / p).read_bytes())]
+    assert differing_files(site, again) == []
+    built = [p for p in site.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".ipynb" for p in built) and any(p.suffix == ".html" for p in built)
+    marked = [p.relative_to(site) for p in built if VOLATILE.search(p.read_bytes())]
     assert {p.parts[0] for p in marked} == {"chapters", "notebooks"} and len(marked) == 3, marked

@@ -1,18 +1,20 @@
 """Turn a chapter (Markdown with executed blocks) into a Jupyter notebook.
 
-Prose becomes Markdown cells, executed Python blocks become code cells with the code exactly as the
-page shows it, and each code cell gets the output the site build recorded for that block, so the
-chapter is executed once per build. The JSON is reproducible: fixed kernel spec, sequential
-execution counts, cell ids derived from the position, no timestamps.
+Prose becomes Markdown cells, executed blocks become code cells with the code exactly as the page
+shows it, and each code cell gets the output the site build recorded for that block, so the
+chapter is executed once per build. The notebook is built with nbformat's constructors and checked
+with `nbformat.validate`; its text is reproducible: fixed kernel spec, sequential execution counts,
+cell ids derived from the position, no timestamps.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
-from tools.tangle import Block, parse_blocks
+import nbformat
+from nbformat import v4
+
+from tools.chapter import Block, Chapter
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 LANGUAGE_INFO = {"name": "python", "pygments_lexer": "ipython3"}
@@ -23,17 +25,9 @@ _KEYS = re.compile(r"\+\+([\w+-]+)\+\+")
 _SITE_LINK = re.compile(r"\[([^\]]+)\]\((?!https?:|mailto:|#)[^)\s]+\)")  # a link to another page of the site
 
 
-def is_executed(block: Block) -> bool:
-    return block.language in ("python", "py") and re.search(r"""\bexec=(["']?)(1|on|true|yes)\1""", block.info) is not None
-
-
 def is_html(block: Block) -> bool:
-    return re.search(r"""\bhtml=(["']?)(1|on|true|yes)\1""", block.info) is not None
-
-
-def _lines(text: str) -> list[str]:
-    """Notebook JSON stores multi-line strings as lists of lines."""
-    return text.splitlines(keepends=True)
+    """Whether markdown-exec injects the block's output as HTML (its `html` option, its truthy values)."""
+    return block.options.get("html", "no").lower() not in {"", "no", "off", "false", "0"}
 
 
 def notebook_markdown(text: str) -> str:
@@ -66,49 +60,41 @@ def notebook_markdown(text: str) -> str:
     return "\n".join(out)
 
 
-def chapter_notebook(path: Path, outputs: dict[int, str], preface: str = "") -> dict:
-    """The notebook of a chapter; outputs maps a block's fence line to what it printed."""
-    text = Path(path).read_text(encoding="utf-8")
-    lines = text.split("\n")
-    cells: list[dict] = []
+def chapter_notebook(model: Chapter, outputs: dict[int, str], preface: str = "") -> nbformat.NotebookNode:
+    """The notebook of a chapter; outputs maps an executed block's fence line to what it printed."""
+    lines = model.text.split("\n")
+    cells = []
 
     def add_markdown(chunk: list[str]) -> None:
         body = notebook_markdown("\n".join(chunk)).strip("\n")
         if body.strip():
-            cells.append({"cell_type": "markdown", "metadata": {}, "source": _lines(body)})
+            cells.append(v4.new_markdown_cell(body))
 
     if preface:
         add_markdown([preface])
     start = 0
-    count = 0
-    for block in parse_blocks(text, Path(path)):
-        if not is_executed(block):
-            continue
-        add_markdown(lines[start : block.line - 1])
-        start = block.end  # 0-based index of the line after the closing fence
+    for count, block in enumerate(model.executed, start=1):
+        add_markdown(lines[start : block.line - 1 - model.offset])
+        start = block.end - model.offset  # 0-based index of the line after the closing fence
         if block.line not in outputs:
-            raise KeyError(f"{path}:{block.line}: no recorded output for this block (did the build run it?)")
+            raise KeyError(f"{model.name}:{block.line}: no recorded output for this block (did the build run it?)")
         printed = outputs[block.line]
-        count += 1
         cell_outputs = []
         if printed and is_html(block):
-            cell_outputs.append({"data": {"text/html": _lines(printed), "text/plain": [HTML_PLAIN]},
-                                 "metadata": {}, "output_type": "display_data"})
+            cell_outputs.append(v4.new_output("display_data", data={"text/html": printed, "text/plain": HTML_PLAIN}))
         elif printed:
-            cell_outputs.append({"name": "stdout", "output_type": "stream", "text": _lines(printed)})
-        cells.append({"cell_type": "code", "execution_count": count, "metadata": {},
-                      "outputs": cell_outputs, "source": _lines(block.code)})
+            cell_outputs.append(v4.new_output("stream", name="stdout", text=printed))
+        cells.append(v4.new_code_cell(block.code, execution_count=count, outputs=cell_outputs))
     add_markdown(lines[start:])
     for number, cell in enumerate(cells):
-        cell["id"] = f"cell-{number:03d}"
-    return {
-        "cells": cells,
-        "metadata": {"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO},
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
+        cell.id = f"cell-{number:03d}"
+    notebook = v4.new_notebook(cells=cells, metadata={"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO})
+    notebook.nbformat_minor = 5
+    nbformat.validate(notebook)
+    return notebook
 
 
-def dumps(notebook: dict) -> str:
-    """Stable JSON text for a notebook: sorted keys, one-space indent, trailing newline."""
-    return json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+def dumps(notebook: nbformat.NotebookNode) -> str:
+    """The notebook's JSON text as nbformat writes it (sorted keys, one-space indent), newline-terminated."""
+    text = nbformat.writes(notebook)
+    return text if text.endswith("\n") else text + "\n"

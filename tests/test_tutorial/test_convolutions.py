@@ -9,12 +9,11 @@ import pytest
 import torch
 
 from tests.conftest import CHAPTER, outputs
-from tools.notebook import is_executed
-from tools.tangle import read_blocks
+from tools import chapter as chapter_model
 
 
 def executed_blocks(path):
-    return [b for b in read_blocks(path) if is_executed(b)]  # the build's own rule
+    return chapter_model.read(path).executed  # the build's own rule (the chapter model)
 
 
 @pytest.fixture(scope="module")

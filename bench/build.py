@@ -1,0 +1,159 @@
+"""Benchmark the site build and the serve loop against a cold build measured in the same run.
+
+    make bench-build                      # 3 runs of each, 3 chapters and 12
+    python -m bench.build --repeats 5 --copies 0
+
+On a private copy of the project (tools/workspace.py), it times:
+
+- a cold build (SITE_CACHE=off: every block runs, every notebook and formula is rendered);
+- a warm build with nothing changed;
+- a rebuild after a prose-only edit of a chapter, and after a code edit (one page runs again);
+- `mkdocs serve`: from saving a prose edit to the served page showing it.
+
+Each figure is the median of the runs and its ratio to the cold build; nothing here asserts a
+time. Then it repeats the serve measurement with the chapters copied until there are 12, to show
+how the prose-edit refresh grows with the number of chapters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tools.workspace import Workspace  # noqa: E402
+
+CHAPTER = "docs/chapters/convolutions.md"
+PROSE = "Despite their name,"
+CODE = 'print(corr2d(X.t(), K))'  # a printing block of the chapter, outside any #@save block
+
+
+def timed(function) -> float:
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+def check(result: subprocess.CompletedProcess) -> None:
+    if result.returncode != 0:
+        raise SystemExit(f"build failed:\n{result.stdout}\n{result.stderr}")
+
+
+class Edits:
+    """Fresh edits of the chapter, so that no edit is ever one the cache has already seen."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.prose_now = PROSE
+        self.code_now = CODE
+        self.count = 0
+
+    def prose(self) -> str:
+        self.count += 1
+        word = f"Despite their name (edit {self.count}),"
+        self.workspace.edit(CHAPTER, self.prose_now, word)
+        self.prose_now = word
+        return word
+
+    def code(self) -> None:
+        self.count += 1
+        new = f'print(corr2d(X.t(), K) + {self.count})'
+        self.workspace.edit(CHAPTER, self.code_now, new)
+        self.code_now = new
+
+
+def builds(workspace: Workspace, repeats: int, site: Path) -> dict[str, list[float]]:
+    times: dict[str, list[float]] = {"cold build": [], "warm build, no change": [],
+                                     "rebuild after a prose edit": [], "rebuild after a code edit": []}
+    edits = Edits(workspace)
+    for _ in range(repeats):
+        times["cold build"].append(timed(lambda: check(workspace.build(site, cache=False))))
+    check(workspace.build(site))  # fill the cache
+    for _ in range(repeats):
+        times["warm build, no change"].append(timed(lambda: check(workspace.build(site))))
+        edits.prose()
+        times["rebuild after a prose edit"].append(timed(lambda: check(workspace.build(site))))
+        edits.code()
+        times["rebuild after a code edit"].append(timed(lambda: check(workspace.build(site))))
+    return times
+
+
+def serve_refresh(workspace: Workspace, repeats: int) -> list[float]:
+    """Seconds from saving a prose edit to the served chapter page showing it."""
+    edits = Edits(workspace)
+    workspace.serve()
+    try:
+        samples = []
+        for _ in range(repeats + 1):
+            time.sleep(1.0)  # let serve settle: no rebuild in flight when the edit lands
+            start = time.perf_counter()
+            word = edits.prose().encode()
+            workspace.wait_for("chapters/convolutions/", lambda page: word in page)
+            samples.append(time.perf_counter() - start)
+        return samples[1:]  # the first edit after start-up warms the serve process
+    finally:
+        workspace.stop()
+
+
+def add_copies(workspace: Workspace, chapters: int) -> None:
+    """Copy the chapters until there are `chapters` of them, each in the navigation with its notebook."""
+    import yaml
+
+    folder = workspace.path("docs/chapters")
+    originals = sorted(folder.glob("*.md"))
+    n = 0
+    while len(list(folder.glob("*.md"))) < chapters:
+        source = originals[n % len(originals)]
+        shutil.copy(source, folder / f"{source.stem}_copy{n // len(originals) + 1}.md")
+        n += 1
+    config = workspace.path("mkdocs.yml")
+    text = config.read_text(encoding="utf-8")
+    pages = sorted(p.name for p in folder.glob("*_copy*.md"))
+    extra = {"nav": [{"Copies": [f"chapters/{p}" for p in pages]},
+                     {"Copied notebooks": [f"notebooks/{Path(p).stem}.ipynb" for p in pages]}]}
+    marker = "\nnav:\n"
+    head, tail = text.split(marker, 1)
+    nav_end = tail.index("\n\n")
+    config.write_text(head + marker + tail[:nav_end] + "\n" + yaml.safe_dump(extra)[len("nav:\n"):].rstrip("\n")
+                      + tail[nav_end:], encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.build", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--copies", type=int, default=12, help="chapters for the growth measurement (0: skip it)")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
+        workspace = Workspace(Path(tmp) / "project")
+        times = builds(workspace, args.repeats, Path(tmp) / "site")
+        times["serve: prose edit to refreshed page"] = serve_refresh(workspace, args.repeats)
+        cold = statistics.median(times["cold build"])
+        chapters = len(list(workspace.path("docs/chapters").glob("*.md")))
+        print(f"Site build on a copy of the project ({chapters} chapters); median of {args.repeats} runs, "
+              "ratio to the cold build measured in this run.\n")
+        print(f"{'':40} {'median':>9} {'ratio':>7}")
+        for name, samples in times.items():
+            median = statistics.median(samples)
+            print(f"{name:40} {median:>8.2f}s {median / cold:>7.2f}")
+
+        if args.copies:
+            grown = Workspace(Path(tmp) / "grown")
+            add_copies(grown, args.copies)
+            check(grown.build(Path(tmp) / "grown-site"))  # fill its cache
+            few = statistics.median(times["serve: prose edit to refreshed page"])
+            many = statistics.median(serve_refresh(grown, args.repeats))
+            print(f"\nServe, prose edit to refreshed page: {chapters} chapters {few:.2f}s, "
+                  f"{args.copies} chapters {many:.2f}s ({many / few:.2f}x)")
+
+
+if __name__ == "__main__":
+    main()

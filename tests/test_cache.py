@@ -1,0 +1,171 @@
+"""The build's execution cache (tools/cache.py, tools/execution.py, tools/page_cache.py).
+
+Unit tests of the store, then builds of a private copy of the project (tools/workspace.py): a warm
+build equals a cold build byte for byte after a prose edit and after a code edit, and corrupt
+entries or an unwritable cache cost a re-execution, never a wrong page or a failed build.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tools import cache
+from tools.cache import Store
+from tools.workspace import Workspace, differing_files
+
+# The store ------------------------------------------------------------------------------------
+
+
+def test_an_entry_round_trips_and_is_named_for_its_page(tmp_path):
+    store = Store(tmp_path)
+    store.save("pages", "docs/chapters/x.md", "k" * 64, {"outputs": ["1\n"]})
+    assert Store(tmp_path).load("pages", "docs/chapters/x.md", "k" * 64) == {"outputs": ["1\n"]}
+    assert Store(tmp_path).load("pages", "docs/chapters/x.md", "j" * 64) is None
+    [entry] = (tmp_path / "pages").iterdir()
+    assert entry.name.startswith("docs_chapters_x.md.") and not list(tmp_path.rglob("*.tmp"))
+
+
+@pytest.mark.parametrize(
+    ("damage", "why"),
+    [
+        (lambda text: text[: len(text) // 2], "not valid JSON"),  # truncated
+        (lambda text: "\x00\xff garbage", "not valid JSON"),
+        (lambda text: text.replace('"1\\n"', '"2\\n"'), "does not match its digest"),  # a wrong value
+        (lambda text: text.replace('"key": "kkk', '"key": "jjj'), "another key"),
+        (lambda text: json.dumps({"format": 0}), "cache format"),
+    ],
+)
+def test_a_damaged_entry_is_ignored_with_a_warning_and_removed(tmp_path, caplog, damage, why):
+    Store(tmp_path).save("pages", "p.md", "k" * 64, {"outputs": ["1\n"]})
+    [entry] = (tmp_path / "pages").iterdir()
+    entry.write_text(damage(entry.read_text(encoding="utf-8")), encoding="utf-8")
+    with caplog.at_level("WARNING", logger="site.cache"):
+        assert Store(tmp_path).load("pages", "p.md", "k" * 64) is None
+    assert why in caplog.text and "p.md is built afresh" in caplog.text
+    assert not entry.exists()
+
+
+def test_an_unreadable_or_unwritable_cache_warns_once_and_never_raises(tmp_path, caplog):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    store = Store(blocked)
+    with caplog.at_level("WARNING", logger="site.cache"):
+        store.save("pages", "a.md", "k" * 64, {"x": 1})
+        store.save("pages", "b.md", "k" * 64, {"x": 1})
+        assert store.load("pages", "a.md", "k" * 64) is None
+    assert caplog.text.count("cannot write") == 1
+    unreadable = Store(tmp_path / "c")
+    (tmp_path / "c" / "pages" / f"p.md.{'k' * 32}.json").mkdir(parents=True)  # a folder where a file should be
+    with caplog.at_level("WARNING", logger="site.cache"):
+        assert unreadable.load("pages", "p.md", "k" * 64) is None
+    assert "cannot read" in caplog.text
+
+
+def test_prune_keeps_the_used_entry_and_the_most_recent_others(tmp_path):
+    store = Store(tmp_path)
+    for n in range(7):
+        store.save("pages", "p.md", str(n) * 64, {"n": n})
+    fresh = Store(tmp_path)
+    assert fresh.load("pages", "p.md", "0" * 64) == {"n": 0}
+    fresh.prune()
+    kept = sorted(int(p.name.split(".")[-2][0]) for p in (tmp_path / "pages").iterdir())
+    assert len(kept) == cache.KEEP and 0 in kept and 6 in kept
+
+
+def test_the_package_digest_ignores_comments_but_not_code(tmp_path, monkeypatch):
+    package = tmp_path / "pkg_digest_demo"
+    package.mkdir()
+    module = package / "__init__.py"
+    module.write_text("# docs/chapters/a.md:10\ndef f():\n    return 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    before = cache.package_digest("pkg_digest_demo")
+    module.write_text("# docs/chapters/a.md:14\n\ndef f():\n    return 1\n")
+    assert cache.package_digest("pkg_digest_demo") == before
+    module.write_text("# docs/chapters/a.md:14\n\ndef f():\n    return 2\n")
+    assert cache.package_digest("pkg_digest_demo") != before
+
+
+def test_the_environment_key_names_what_outputs_depend_on():
+    environment = cache.environment()
+    assert {"python", "torch", "numpy", "constraints", "installed", "literate"} <= set(environment)
+    assert environment["torch"].startswith("2.")
+
+
+# Builds of a copy of the project -------------------------------------------------------------------
+
+RAN = re.compile(r"Code blocks: ran (\d+) page\(s\) \(([^)]*)\); replayed (\d+) page\(s\)")
+CHAPTER = "docs/chapters/convolutions.md"
+
+
+def ran(result) -> tuple[list[str], int]:
+    """The pages whose blocks ran in a build, and how many were replayed, from its log."""
+    match = RAN.search(result.stdout + result.stderr)
+    assert match, result.stdout + result.stderr
+    return [p for p in match[2].split(", ") if p and p != "none"], int(match[3])
+
+
+def built(workspace: Workspace, site: Path, **options):
+    result = workspace.build(site, **options)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    return Workspace(tmp_path_factory.mktemp("cached") / "project")
+
+
+@pytest.mark.site
+def test_warm_builds_equal_cold_builds_after_prose_and_code_edits(workspace, site, tmp_path):
+    pages = ["docs/chapters/convolutions.md", "docs/chapters/drawing.md", "docs/chapters/faster.md", "docs/index.md"]
+    first = built(workspace, tmp_path / "first")  # fills the empty cache
+    assert sorted(ran(first)[0]) == pages
+    assert differing_files(site, tmp_path / "first") == []  # the suite's cold build of the same tree
+
+    unchanged = built(workspace, tmp_path / "unchanged")
+    assert ran(unchanged) == ([], 4)
+    assert differing_files(site, tmp_path / "unchanged") == []
+
+    workspace.edit(CHAPTER, "Despite their name,", "Whatever their name,\n\n<!-- a new line -->\n")
+    prose = built(workspace, tmp_path / "prose")
+    assert ran(prose) == ([], 4), "a prose edit runs no code"
+    assert "Whatever their name" in (tmp_path / "prose" / "chapters" / "convolutions" / "index.html").read_text(encoding="utf-8")
+    built(workspace, tmp_path / "prose-cold", cache=False)
+    assert differing_files(tmp_path / "prose-cold", tmp_path / "prose") == []
+
+    workspace.edit(CHAPTER, "K = torch.tensor([[0.0, 1.0], [2.0, 3.0]])  # (2, 2)", "K = torch.tensor([[1.0, 1.0], [1.0, -2.0]])  # (2, 2)")
+    code = built(workspace, tmp_path / "code")
+    assert ran(code) == ([CHAPTER], 3), "only the edited page runs"
+    figure = (tmp_path / "code" / "chapters" / "convolutions" / "index.html").read_text(encoding="utf-8")
+    assert "0×1 + 1×1 + 3×1 + 4×-2 = -4" in figure
+    # The cold reference, built with a cache that cannot be written: it runs everything and succeeds.
+    blocked = workspace.root / "blocked"
+    blocked.write_text("a file where the cache folder should be")
+    cold = built(workspace, tmp_path / "code-cold", SITE_CACHE_DIR=str(blocked))
+    assert sorted(ran(cold)[0]) == pages
+    assert "cannot write to" in cold.stderr and cold.stderr.count("cannot write to") == 1
+    assert differing_files(tmp_path / "code-cold", tmp_path / "code") == []
+
+    # Damaged entries: each is ignored with a warning and its page runs again; the pages are right.
+    entries = sorted((workspace.cache / "pages").glob("*.json"), key=lambda p: p.stat().st_mtime_ns)[-4:]
+    damaged = {p.name.rsplit(".", 2)[0] for p in entries[:3]}
+    entries[0].write_bytes(entries[0].read_bytes()[:100])  # truncated
+    entries[1].write_bytes(b"\xff\xfe not json")
+    text = entries[2].read_text(encoding="utf-8")
+    assert text.count('"outputs": ["') == 1
+    entries[2].write_text(text.replace('"outputs": ["', '"outputs": ["a wrong value ', 1), encoding="utf-8")
+    repaired = built(workspace, tmp_path / "repaired")
+    assert repaired.stderr.count("is built afresh") == 3
+    assert {p.replace("/", "_") for p in ran(repaired)[0]} == damaged
+    assert differing_files(tmp_path / "code-cold", tmp_path / "repaired") == []
+
+    # A failing run is never cached: the build fails, and the page leaves no entry for its code.
+    workspace.edit("docs/index.md", "layer = Conv2D(kernel_size=(1, 2))", "layer = Conv2D(kernel_size=(1, 2)); 1 / 0")
+    before = set((workspace.cache / "pages").glob("docs_index.md.*"))
+    failed = workspace.build(tmp_path / "failed")
+    assert failed.returncode != 0 and "ZeroDivisionError" in failed.stdout + failed.stderr
+    assert set((workspace.cache / "pages").glob("docs_index.md.*")) == before

@@ -1,0 +1,60 @@
+"""`mkdocs serve` is coherent: after any sequence of saves it shows what a cold `make build` shows.
+
+The case that used to go stale: a saved function of one chapter (check_corr2d_args's message)
+changes, and another page (the fast cross-correlation page) that imports it from `literate` must
+show the new behaviour within one rebuild, without a manual `make tangle`; the reverse edit
+restores the old output. Runs on a private copy of the project (tools/workspace.py).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tools.workspace import Workspace, comparable
+
+pytestmark = pytest.mark.site
+
+CHAPTER = "docs/chapters/convolutions.md"
+OLD = "does not fit in input X of shape"
+NEW = "is too large for input X of shape"
+PAGES = ["", "chapters/convolutions/", "chapters/faster/", "notebooks/faster/"]
+
+
+def test_serve_retangles_reimports_and_matches_a_cold_build(tmp_path, site):
+    workspace = Workspace(tmp_path / "project")
+    original = workspace.path("literate/convolutions.py").read_bytes()
+    workspace.serve()
+    try:
+        assert OLD.encode() in workspace.get("chapters/faster/")
+
+        workspace.edit(CHAPTER, OLD, NEW)  # a #@save block of one chapter...
+        faster = workspace.wait_for("chapters/faster/", lambda page: NEW.encode() in page)
+        assert OLD.encode() not in faster  # ...shows on the page that imports it
+        assert NEW in workspace.path("literate/convolutions.py").read_text(encoding="utf-8"), "serve re-tangled"
+        assert NEW.encode() in workspace.wait_for("notebooks/faster/faster.ipynb", lambda nb: NEW.encode() in nb)
+
+        workspace.edit(CHAPTER, NEW, OLD)  # the reverse edit restores the old output
+        workspace.wait_for("chapters/faster/", lambda page: OLD.encode() in page and NEW.encode() not in page)
+        assert workspace.path("literate/convolutions.py").read_bytes() == original
+
+        # Same tree as the suite's cold build: every page served equals the cold build's page.
+        local = b"http://127.0.0.1:8000/"
+        for page in PAGES:
+            served = comparable(workspace.get(page).replace(workspace.url.encode(), local))
+            assert served == comparable((site / page / "index.html").read_bytes()), f"/{page} differs"
+    finally:
+        workspace.stop()
+    log = workspace.serve_log()
+    assert "Tangled literate/convolutions.py from the chapters" in log
+    assert "Traceback" not in log
+
+
+def test_a_build_never_writes_the_package_and_fails_when_it_is_stale(tmp_path):
+    workspace = Workspace(tmp_path / "project")
+    workspace.edit(CHAPTER, OLD, NEW)
+    result = workspace.build(tmp_path / "site")
+    assert result.returncode != 0
+    log = result.stdout + result.stderr
+    assert "literate/ does not match the chapters' #@save blocks" in log
+    assert "check_corr2d_args differs from the chapter" in log
+    assert NEW not in workspace.path("literate/convolutions.py").read_text(encoding="utf-8")

@@ -1,0 +1,223 @@
+"""The build's cache in ``.cache/site/``: what pages printed, rendered notebooks and math.
+
+An entry is one JSON file named for its key. It records the key and a digest of its payload, is
+written atomically, and is used only when both check out: a corrupt, truncated, foreign or
+unreadable entry is ignored (and removed) with a warning, and the work is done again. A cache
+that cannot be written costs speed, never correctness: the build goes on and says so once.
+
+Problems are reported on the ``site.cache`` logger, outside MkDocs' own ``mkdocs`` loggers, so
+they are shown as warnings but never fail a ``--strict`` build.
+
+    SITE_CACHE=off       no cache at all: read nothing, write nothing (a cold build)
+    SITE_CACHE_DIR=path  keep the cache there instead of .cache/site
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import importlib.util
+import io
+import json
+import logging
+import os
+import platform
+import re
+import sys
+import tokenize
+from pathlib import Path
+
+from tools.atomic import write_atomic
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DIR = ROOT / ".cache" / "site"
+CONSTRAINTS = ROOT / "constraints.txt"
+FORMAT = 1  # bump when the layout of entries changes
+OFF = {"off", "0", "no", "false"}
+KEEP = 4  # entries kept per page and kind: the one in use and the most recently used others
+
+log = logging.getLogger("site.cache")
+if not log.handlers:
+    _handler = logging.StreamHandler()
+    _handler.setFormatter(logging.Formatter("%(levelname)-8s-  cache: %(message)s"))
+    log.addHandler(_handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+
+
+def directory() -> Path | None:
+    """Where the cache lives, or None when SITE_CACHE switches it off."""
+    if os.environ.get("SITE_CACHE", "on").strip().lower() in OFF:
+        return None
+    return Path(os.environ.get("SITE_CACHE_DIR") or DEFAULT_DIR)
+
+
+def digest(value) -> str:
+    """A stable SHA-256 of a JSON-able value."""
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return "missing"
+
+
+def _source_tokens(path: Path) -> bytes:
+    """A Python file's tokens less comments and blank lines: what it does, not how it is annotated.
+
+    Generated modules carry comments naming their chapter lines; a prose edit that moves a saved
+    block changes those comments but nothing the code does, and must not invalidate every page.
+    """
+    data = path.read_bytes()
+    try:
+        tokens = tokenize.tokenize(io.BytesIO(data).readline)
+        kept = [f"{t.type}:{t.string}" for t in tokens if t.type not in (tokenize.COMMENT, tokenize.NL)]
+    except (tokenize.TokenError, SyntaxError):
+        return data
+    return "\n".join(kept).encode("utf-8")
+
+
+def package_digest(name: str = "literate") -> str:
+    """A digest of the source of the package that `import name` loads now (Python files: less comments)."""
+    spec = importlib.util.find_spec(name)
+    if spec is None:
+        return "not installed"
+    folders = [Path(p) for p in (spec.submodule_search_locations or [])] or [Path(spec.origin).parent]
+    hasher = hashlib.sha256()
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                content = _source_tokens(path) if path.suffix == ".py" else path.read_bytes()
+                hasher.update(path.relative_to(folder).as_posix().encode() + b"\0" + content + b"\0")
+    return hasher.hexdigest()
+
+
+def _version(distribution: str) -> str:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+_installed: dict[tuple, str] = {}
+
+
+def _installed_digest() -> str:
+    """A digest of every installed distribution's name and version, as sys.path finds them.
+
+    Reading ~100 metadata files takes a tenth of a second, so the result is kept per process for
+    as long as no folder on sys.path changes (installing or removing a package changes its folder).
+    """
+    stamp = tuple((p, os.stat(p).st_mtime_ns) for p in sys.path if p and os.path.isdir(p))
+    if stamp not in _installed:
+        installed: dict[str, str] = {}
+        for dist in importlib.metadata.distributions():  # the first of a name on sys.path is the one imported
+            installed.setdefault(re.sub(r"[-_.]+", "-", dist.metadata["Name"] or "").lower(), dist.version)
+        _installed.clear()
+        _installed[stamp] = digest(sorted(installed.items()))
+    return _installed[stamp]
+
+
+def environment() -> dict:
+    """Everything outside a page that its outputs can depend on, as the cache keys on it."""
+    return {
+        "format": FORMAT,
+        "python": sys.version,
+        "platform": platform.platform(),
+        "torch": _version("torch"),
+        "numpy": _version("numpy"),
+        "constraints": _file_digest(CONSTRAINTS),
+        "installed": _installed_digest(),
+        "literate": package_digest("literate"),
+        "runner": _file_digest(ROOT / "tools" / "execution.py"),  # how blocks are run
+    }
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", name).strip("_") or "entry"
+
+
+class Store:
+    """Entries of one kind ("pages", "notebooks", "math") under one folder; None: no cache."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self.used: set[Path] = set()
+        self._write_failed = False
+
+    @property
+    def enabled(self) -> bool:
+        return self.folder is not None
+
+    def _path(self, kind: str, name: str, key: str) -> Path:
+        return self.folder / kind / f"{_slug(name)}.{key[:32]}.json"
+
+    def load(self, kind: str, name: str, key: str):
+        """The payload stored for key, or None (absent, disabled, or unusable: then it warns)."""
+        if self.folder is None:
+            return None
+        path = self._path(kind, name, key)
+        try:
+            raw = path.read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as error:
+            log.warning("cannot read %s (%s); %s is built afresh", path, error.strerror or error, name)
+            return None
+        try:
+            entry = json.loads(raw.decode("utf-8"))
+            problem = None
+            if not isinstance(entry, dict) or entry.get("format") != FORMAT:
+                problem = "not an entry of this cache format"
+            elif entry.get("key") != key:
+                problem = "it was stored for another key"
+            elif entry.get("digest") != digest(entry.get("payload")):
+                problem = "its content does not match its digest"
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            problem = f"it is not valid JSON ({error})"
+        if problem:
+            log.warning("ignored %s: %s; %s is built afresh", path, problem, name)
+            try:
+                path.unlink()
+            except OSError:
+                pass
+            return None
+        self.used.add(path)
+        try:
+            os.utime(path)  # most recently used: kept longest by prune()
+        except OSError:
+            pass
+        return entry["payload"]
+
+    def save(self, kind: str, name: str, key: str, payload) -> None:
+        if self.folder is None:
+            return
+        path = self._path(kind, name, key)
+        entry = {"format": FORMAT, "key": key, "name": name, "digest": digest(payload), "payload": payload}
+        try:
+            write_atomic(path, json.dumps(entry, ensure_ascii=False))  # payload key order is kept
+        except OSError as error:
+            if not self._write_failed:
+                log.warning("cannot write to %s (%s); the build goes on without saving to the cache",
+                            self.folder, error.strerror or error)
+            self._write_failed = True
+            return
+        self.used.add(path)
+
+    def prune(self) -> None:
+        """Per page and kind, keep the entry this build used and the most recently used others."""
+        if self.folder is None or not self.folder.is_dir():
+            return
+        groups: dict[tuple[Path, str], list[Path]] = {}
+        for path in self.folder.glob("*/*.json"):
+            groups.setdefault((path.parent, path.name.rsplit(".", 2)[0]), []).append(path)
+        for paths in groups.values():
+            try:
+                paths.sort(key=lambda p: (p not in self.used, -p.stat().st_mtime_ns))
+                for stale in paths[KEEP:]:
+                    stale.unlink()
+            except OSError:
+                pass

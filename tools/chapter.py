@@ -1,0 +1,166 @@
+"""The chapter model: a page's fenced blocks, parsed once, with their lines and whether they run.
+
+Every part of the build that looks at a chapter's code (the tangler, the block runner and its
+cache, the notebook writer, the tests) reads it through this module, so they agree on what a block
+is, where it starts and which blocks execute. Which blocks execute is markdown-exec's own decision:
+its public ``validator`` reads the options (``exec`` with markdown-exec's truthy values), and the
+languages are the ones the ``markdown-exec`` plugin is configured with in ``mkdocs.yml``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "mkdocs.yml"
+MARK = "#@save"
+
+_FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+_HEADING = re.compile(r"^#{1,6}\s+(?P<title>.+?)\s*#*\s*$")
+_OPTION = re.compile(r"""(?P<key>[\w-]+)=(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s"'}]+))""")
+
+
+def relative(path: Path, base: Path = ROOT) -> str:
+    """A path as the project names it: relative to base (the repository root) when inside it."""
+    try:
+        return Path(path).resolve().relative_to(Path(base).resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+class ChapterError(Exception):
+    """Bad chapter input, reported as ``file:line: what is wrong``."""
+
+    def __init__(self, path: Path, line: int, message: str) -> None:
+        super().__init__(f"{relative(path)}:{line}: {message}")
+
+
+@dataclass(frozen=True)
+class ExecRule:
+    """markdown-exec's rule for which fences run: a configured language and a truthy ``exec``."""
+
+    languages: frozenset[str]
+
+    def executes(self, language: str, options: dict[str, str]) -> bool:
+        from markdown_exec import validator
+
+        if language not in self.languages:
+            return False
+        try:
+            return bool(validator(language, dict(options), {}, {}, None))
+        except ValueError:  # e.g. returncode="x": markdown-exec would fail on it, so it would not run
+            return False
+
+
+@lru_cache(maxsize=None)
+def _configured_languages(config_file: str, stamp: float) -> frozenset[str]:
+    from mkdocs.utils.yaml import yaml_load
+
+    with open(config_file, encoding="utf-8") as handle:
+        config = yaml_load(handle)
+    for plugin in config.get("plugins", []):
+        if isinstance(plugin, dict) and "markdown-exec" in plugin:
+            default = list(__import__("markdown_exec").formatters)  # the plugin's own default: all
+            return frozenset((plugin["markdown-exec"] or {}).get("languages", default))
+        if plugin == "markdown-exec":
+            break
+    return frozenset()
+
+
+def project_rule(config_file: Path = CONFIG) -> ExecRule:
+    """The rule of the project's own configuration (mkdocs.yml), as the build applies it."""
+    return ExecRule(_configured_languages(str(config_file), Path(config_file).stat().st_mtime))
+
+
+@dataclass(frozen=True)
+class Block:
+    """A fenced code block of a chapter."""
+
+    path: Path
+    line: int  # 1-based line of the opening fence
+    language: str
+    info: str  # the whole info string after the fence
+    code: str
+    section: str  # title of the nearest heading above the block
+    end: int = 0  # 1-based line of the closing fence
+    indent: int = 0  # columns of indentation of the opening fence
+    options: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    executes: bool = False
+
+    @property
+    def saved(self) -> bool:
+        first = self.code.split("\n", 1)[0]
+        return first.rstrip().endswith(MARK)
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """A page's text and its fenced blocks, in page order."""
+
+    path: Path
+    text: str
+    blocks: tuple[Block, ...]
+    offset: int = 0  # lines of the file above text (front matter MkDocs removed); block lines count them
+
+    @property
+    def executed(self) -> list[Block]:
+        return [block for block in self.blocks if block.executes]
+
+    @property
+    def name(self) -> str:
+        return relative(self.path)
+
+
+def options_of(info: str) -> dict[str, str]:
+    """The key="value" options of a fence's info string, as superfences reads them."""
+    return {m["key"]: next(v for v in (m["dq"], m["sq"], m["bare"]) if v is not None) for m in _OPTION.finditer(info)}
+
+
+def parse(text: str, path: Path, rule: ExecRule | None = None, offset: int = 0) -> Chapter:
+    """A chapter from Markdown text read from path; an unclosed fence is an error.
+
+    offset: lines of the file above text (front matter), so that block lines are the file's lines.
+    Parsed once per text: later calls with the same arguments share the model.
+    """
+    return _parse(text, Path(path), rule or project_rule(), offset)
+
+
+@lru_cache(maxsize=64)
+def _parse(text: str, path: Path, rule: ExecRule, offset: int) -> Chapter:
+    lines = text.split("\n")
+    blocks: list[Block] = []
+    section = ""
+    n = 0
+    while n < len(lines):
+        line = lines[n]
+        opening = _FENCE_OPEN.match(line)
+        if opening is None:
+            heading = _HEADING.match(line)
+            if heading:
+                section = heading["title"]
+            n += 1
+            continue
+        indent, fence, info = opening["indent"], opening["fence"], opening["info"].strip()
+        closing = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
+        end = next((m for m in range(n + 1, len(lines)) if closing.match(lines[m])), None)
+        if end is None:
+            raise ChapterError(path, n + 1 + offset, f"code fence {fence!r} opened here is never closed")
+        body = [_dedent(text, len(indent)) for text in lines[n + 1 : end]]
+        language = re.split(r"[\s{]", info.lstrip("{ ."), maxsplit=1)[0]
+        options = options_of(info)
+        blocks.append(Block(path, n + 1 + offset, language, info, "\n".join(body), section, end + 1 + offset,
+                            len(indent), options, rule.executes(language, options)))
+        n = end + 1
+    return Chapter(path, text, tuple(blocks), offset)
+
+
+def read(path: Path, rule: ExecRule | None = None) -> Chapter:
+    return parse(Path(path).read_text(encoding="utf-8"), Path(path), rule)
+
+
+def _dedent(text: str, width: int) -> str:
+    strip = len(text) - len(text.lstrip(" \t"))
+    return text[min(strip, width) :]

@@ -1,0 +1,97 @@
+"""Math rendered to HTML at build time by KaTeX (the pinned npm package), so pages need no math script.
+
+pymdownx.arithmatex leaves ``\\(...\\)`` and ``\\[...\\]`` in ``<span class="arithmatex">`` (or a
+``div``). `Math.collect` notes each page's formulas as the page is rendered; `Math.render_all`
+then renders every formula the cache does not hold in one Node process for the whole build, and
+puts KaTeX's HTML into the pages. Rendered formulas are cached by their TeX, display mode and the
+KaTeX version, in memory across `mkdocs serve` rebuilds and on disk in the build's cache.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import json
+import re
+import subprocess
+from pathlib import Path
+
+from mkdocs.exceptions import PluginError
+
+from tools.cache import Store, digest
+
+ROOT = Path(__file__).resolve().parents[1]
+KATEX_DIST = ROOT / "node_modules" / "katex" / "dist"
+RENDERER = ROOT / "tools" / "katex_render.cjs"
+KIND = "math"
+_MATH = re.compile(r'<(?P<tag>span|div) class="arithmatex">(?P<tex>.*?)</(?P=tag)>', re.S)
+_memory: dict[str, dict[str, str]] = {}  # KaTeX version -> {formula key: HTML}, across serve rebuilds
+
+
+def katex_version() -> str:
+    try:
+        return json.loads((KATEX_DIST.parent / "package.json").read_text(encoding="utf-8"))["version"]
+    except (OSError, ValueError, KeyError):
+        raise PluginError(f"KaTeX not found at {KATEX_DIST}: run `make setup` (it runs `npm ci`)") from None
+
+
+def _formula(match: re.Match) -> dict:
+    tex = html_lib.unescape(match["tex"]).strip()
+    return {"tex": tex[2:-2].strip(), "display": tex.startswith("\\[")}
+
+
+class Math:
+    """The math of one build: formulas collected per page, rendered together, cached by content."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.version = katex_version()
+        self.key = digest({"katex": self.version, "renderer": RENDERER.read_text(encoding="utf-8")})
+        self.rendered = _memory.setdefault(self.key, {}) if store.enabled else {}
+        if store.enabled and not self.rendered:
+            self.rendered.update(store.load(KIND, "katex", self.key) or {})
+        self.pending: dict[str, list] = {}  # page -> [page object, src_uri]
+        self.new = 0
+
+    @staticmethod
+    def _key(formula: dict) -> str:
+        return digest(formula)
+
+    def collect(self, page, html: str) -> None:
+        """Note the formulas of a rendered page; they are put in place by render_all."""
+        if _MATH.search(html):
+            self.pending[page.file.src_uri] = page
+
+    def render_all(self) -> None:
+        """Render every collected formula not in the cache (one Node run), then fill in the pages."""
+        missing: dict[str, tuple[dict, str]] = {}
+        for src_uri, page in self.pending.items():
+            for match in _MATH.finditer(page.content):
+                formula = _formula(match)
+                key = self._key(formula)
+                if key not in self.rendered and key not in missing:
+                    missing[key] = (formula, src_uri)
+        if missing:
+            self._render(missing)
+        for page in self.pending.values():
+            page.content = _MATH.sub(
+                lambda m: f'<{m["tag"]} class="arithmatex">{self.rendered[self._key(_formula(m))]}</{m["tag"]}>',
+                page.content,
+            )
+        self.pending.clear()
+
+    def _render(self, missing: dict[str, tuple[dict, str]]) -> None:
+        items = [formula for formula, _ in missing.values()]
+        command = ["node", str(RENDERER), str(KATEX_DIST.parent)]
+        result = subprocess.run(command, input=json.dumps(items), capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            bad = re.search(r'cannot render ("(?:[^"\\]|\\.)*")', result.stderr)
+            pages = sorted({src for formula, src in missing.values() if bad and json.dumps(formula["tex"]) == bad[1]})
+            where = ", ".join(pages) or ", ".join(sorted({src for _, src in missing.values()}))
+            raise PluginError(f"{where}: math that KaTeX cannot render: {result.stderr.strip()}")
+        for key, html in zip(missing, json.loads(result.stdout)):
+            self.rendered[key] = html
+        self.new += len(missing)
+
+    def save(self) -> None:
+        if self.new:
+            self.store.save(KIND, "katex", self.key, self.rendered)

@@ -1,0 +1,97 @@
+"""The `literate` package as the chapters define it, in every build and in the `mkdocs serve` loop.
+
+- `mkdocs serve` re-tangles the package from the chapters before every rebuild, so saving a
+  chapter whose ``#@save`` blocks changed updates ``literate/`` without a manual `make tangle`.
+- `mkdocs build` writes nothing into the source tree: it fails, naming what differs, when
+  ``literate/`` and the chapters disagree (`make build` runs `make tangle` first).
+- Every build forgets the `literate` modules a previous build imported, so pages always import
+  the package as it is on disk now; no stale module survives in the serve process.
+- `mkdocs serve` watches ``literate/`` (``watch:`` in mkdocs.yml) with the platform's native file
+  events instead of MkDocs' half-second polling.
+
+Only a build of the project's own ``docs/`` touches the package: a test's copy of the chapters is
+built against the package as it is.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+from pathlib import Path
+
+from mkdocs.exceptions import PluginError
+
+from tools import tangle
+from tools.chapter import ChapterError, relative
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = "literate"
+log = logging.getLogger("mkdocs.hooks.package")
+
+_state = {"command": "build"}  # set by MkDocs' startup event; this module outlives serve's rebuilds
+
+
+def startup(command: str) -> None:
+    _state["command"] = command
+
+
+def serving() -> bool:
+    return _state["command"] == "serve"
+
+
+def _owns_the_package(config) -> bool:
+    return Path(config.docs_dir).resolve() == (ROOT / "docs").resolve()
+
+
+def sync(config) -> None:
+    """Before a build: the package must be what the chapters make (serve: make it so)."""
+    if not _owns_the_package(config):
+        return
+    try:
+        if serving():
+            for path in tangle.write():
+                log.info("Tangled %s from the chapters", relative(path))
+        else:
+            problems = tangle.check()
+            if problems:
+                raise PluginError("literate/ does not match the chapters' #@save blocks (run `make tangle`, "
+                                  "which `make build` does for you):\n  " + "\n  ".join(problems))
+    except ChapterError as error:
+        raise PluginError(str(error)) from None
+    forget_package()
+
+
+def forget_package() -> None:
+    """Drop the imported `literate` modules so that pages import them afresh from disk.
+
+    The tangler removes the bytecode of every module it rewrites, so an edit is never hidden by a
+    cached .pyc; serve writes no bytecode of its own, which would wake its watcher for nothing.
+    """
+    for name in [n for n in sys.modules if n == PACKAGE or n.startswith(PACKAGE + ".")]:
+        del sys.modules[name]
+    importlib.invalidate_caches()
+    if serving():
+        sys.dont_write_bytecode = True
+
+
+def fast_watcher(server, config):
+    """Swap serve's polling watcher (a change is seen up to 0.5 s late) for native file events.
+
+    Runs at MkDocs' serve event, when the docs folder and the configuration file are watched and
+    the `watch:` paths are not yet: those are added afterwards, to the new watcher.
+    """
+    try:
+        from watchdog.observers import Observer
+    except ImportError:
+        return server
+    paths = [p for p in (config.docs_dir, config.config_file_path) if p]
+    try:
+        for path in paths:
+            server.unwatch(path)
+    except (KeyError, AttributeError):
+        return server  # not the server this was written for: keep its own watcher
+    server.observer = Observer()
+    for path in paths:
+        server.watch(path)
+    return server

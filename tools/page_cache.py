@@ -1,0 +1,178 @@
+"""Rendered pages, search entries and compiled theme templates, cached so that an unchanged page costs nothing.
+
+- A Markdown page whose blocks were replayed from the cache (`tools.execution`) is not converted
+  again when its Markdown, its run, the site's files and the configuration are all unchanged: its
+  HTML, table of contents, title and anchors come from the cache. A render that logged a warning
+  is never stored, so a cached page cannot hide a warning a cold build would give.
+- The theme's search index entries of a page are kept by the page's HTML, address and contents.
+- The theme's Jinja templates keep their compiled bytecode (checked against the template source).
+
+Every key also covers the environment key of `tools.cache`, the configuration files and the
+build's own tools, so nothing cached outlives a change of anything that shapes a page.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import logging
+from pathlib import Path
+
+import jinja2
+from mkdocs.structure.toc import get_toc
+
+from tools.cache import Store, digest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = "rendered"
+SEARCH = "search"
+
+
+def configuration_key(config, environment_key: str) -> str:
+    """What shapes every page besides its own Markdown: config files, the build's tools, the environment."""
+    hasher = hashlib.sha256(environment_key.encode())
+    config_file = Path(config.config_file_path)
+    for path in [config_file, ROOT / "mkdocs.yml", *sorted((ROOT / "tools").glob("*.py")), *sorted((ROOT / "overrides").glob("*"))]:
+        hasher.update(str(path).encode() + b"\0" + (path.read_bytes() if path.is_file() else b"") + b"\0")
+    hasher.update(repr((config.docs_dir, config.site_url, config.use_directory_urls, config.edit_uri)).encode())
+    return hasher.hexdigest()
+
+
+def files_key(files) -> str:
+    return digest(sorted((f.src_uri, f.dest_uri, f.url) for f in files))
+
+
+class _Warnings(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record) -> None:
+        self.count += 1
+
+
+def _toc_tokens(toc) -> list[dict]:
+    return [{"level": a.level, "id": a.id, "name": a.title, "children": _toc_tokens(a.children)} for a in toc]
+
+
+class Renders:
+    """The render cache of one build."""
+
+    def __init__(self, store: Store, key: str) -> None:
+        self.store = store
+        self.key = key  # configuration_key(...)
+
+    def wrap(self, page, markdown: str, run_key: str | None, files, on_hit) -> None:
+        """Serve page.render from the cache when possible; store a clean render otherwise.
+
+        run_key: the key of the page's replayed run (None when its blocks really execute, which
+        happens inside render and must not be skipped). on_hit is called when the cache is used.
+        """
+        if not self.store.enabled:
+            return
+        name = page.file.src_uri
+        key = digest({"markdown": markdown, "page": name, "url": page.url, "run": run_key,
+                      "files": files_key(files), "config": self.key})
+        render = page.render
+        store = self.store
+        cached = store.load(PAGES, name, key) if run_key is not None else None
+
+        def cached_render(config, files):
+            if cached is not None:
+                page.content = cached["content"]
+                page.toc = get_toc(cached["toc"])
+                page._title_from_render = cached["title"]
+                page.present_anchor_ids = set(cached["anchors"])
+                if cached["links"] is not None:
+                    page.links_to_anchors = {files.get_file_from_path(uri): links for uri, links in cached["links"].items()}
+                on_hit()
+                return
+            counter = _Warnings()
+            logging.getLogger("mkdocs").addHandler(counter)
+            try:
+                render(config, files)
+            finally:
+                logging.getLogger("mkdocs").removeHandler(counter)
+            if counter.count == 0 and run_key is not None:
+                links = getattr(page, "links_to_anchors", None)
+                store.save(PAGES, name, key, {
+                    "content": page.content, "toc": _toc_tokens(page.toc), "title": page._title_from_render,
+                    "anchors": sorted(page.present_anchor_ids or ()),
+                    "links": None if links is None else {f.src_uri: dict(v) for f, v in links.items()},
+                })
+
+        page.render = cached_render
+
+
+class SearchEntries:
+    """Wraps the theme's search index so a page's entries are computed once per content."""
+
+    def __init__(self, store: Store, key: str) -> None:
+        self.store = store
+        self.key = key
+
+    def wrap(self, search_plugin) -> None:
+        index = getattr(search_plugin, "search_index", None)
+        if index is None or not self.store.enabled:
+            return
+        add = index.add_entry_from_context
+        store, key = self.store, self.key
+
+        def cached_add(page):
+            name = page.file.src_uri
+            entry_key = digest({"content": page.content, "url": page.url, "title": page.title, "meta": repr(page.meta.get("search")),
+                                "toc": _toc_tokens(page.toc), "config": key, "options": repr(sorted(index.config.items()))})
+            cached = store.load(SEARCH, name, entry_key)
+            if cached is not None:
+                index.entries.extend(copy.deepcopy(cached))
+                return
+            before = len(index.entries)
+            add(page)
+            store.save(SEARCH, name, entry_key, index.entries[before:])
+
+        index.add_entry_from_context = cached_add
+
+
+class _TemplateBytecode(jinja2.FileSystemBytecodeCache):
+    """Jinja's file cache of compiled templates, which must never fail a build it cannot write."""
+
+    def dump_bytecode(self, bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+    def load_bytecode(self, bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except OSError:
+            pass
+
+
+_bytecode: dict[str, jinja2.BytecodeCache] = {}
+
+
+def compiled_templates(env, store: Store) -> None:
+    """Let the theme's Jinja environment keep compiled templates (in memory and in the cache folder)."""
+    if not store.enabled:
+        return
+    folder = store.folder / "templates"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        cache = _bytecode.setdefault(str(folder), _TemplateBytecode(str(folder)))
+    except OSError:
+        cache = _bytecode.setdefault("memory", _Memory())
+    env.bytecode_cache = cache
+
+
+class _Memory(jinja2.BytecodeCache):
+    """Compiled templates kept in this process only (when the cache folder cannot be written)."""
+
+    store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        if bucket.key in self.store:
+            bucket.bytecode_from_string(self.store[bucket.key])
+
+    def dump_bytecode(self, bucket) -> None:
+        self.store[bucket.key] = bucket.bytecode_to_string()
