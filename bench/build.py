@@ -18,7 +18,6 @@ how the prose-edit refresh grows with the number of chapters.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import subprocess
 import sys
@@ -70,10 +69,9 @@ class Edits:
         self.code_now = new
 
 
-def builds(workspace: Workspace, repeats: int, site: Path) -> dict[str, list[float]]:
+def builds(workspace: Workspace, edits: Edits, repeats: int, site: Path) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {"cold build": [], "warm build, no change": [],
                                      "rebuild after a prose edit": [], "rebuild after a code edit": []}
-    edits = Edits(workspace)
     for _ in range(repeats):
         times["cold build"].append(timed(lambda: check(workspace.build(site, cache=False))))
     check(workspace.build(site))  # fill the cache
@@ -86,9 +84,8 @@ def builds(workspace: Workspace, repeats: int, site: Path) -> dict[str, list[flo
     return times
 
 
-def serve_refresh(workspace: Workspace, repeats: int) -> list[float]:
+def serve_refresh(workspace: Workspace, edits: Edits, repeats: int) -> list[float]:
     """Seconds from saving a prose edit to the served chapter page showing it."""
-    edits = Edits(workspace)
     workspace.serve()
     try:
         samples = []
@@ -112,7 +109,8 @@ def add_copies(workspace: Workspace, chapters: int) -> None:
     n = 0
     while len(list(folder.glob("*.md"))) < chapters:
         source = originals[n % len(originals)]
-        shutil.copy(source, folder / f"{source.stem}_copy{n // len(originals) + 1}.md")
+        text = source.read_text(encoding="utf-8").replace("  #@save", "")  # a copy saves nothing to the package
+        (folder / f"{source.stem}_copy{n // len(originals) + 1}.md").write_text(text, encoding="utf-8")
         n += 1
     config = workspace.path("mkdocs.yml")
     text = config.read_text(encoding="utf-8")
@@ -122,8 +120,8 @@ def add_copies(workspace: Workspace, chapters: int) -> None:
     marker = "\nnav:\n"
     head, tail = text.split(marker, 1)
     nav_end = tail.index("\n\n")
-    config.write_text(head + marker + tail[:nav_end] + "\n" + yaml.safe_dump(extra)[len("nav:\n"):].rstrip("\n")
-                      + tail[nav_end:], encoding="utf-8")
+    items = "\n".join("  " + line for line in yaml.safe_dump(extra["nav"]).splitlines())  # mkdocs.yml's indent
+    config.write_text(head + marker + tail[:nav_end] + "\n" + items + tail[nav_end:], encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -134,8 +132,9 @@ def main(argv: list[str] | None = None) -> None:
 
     with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
         workspace = Workspace(Path(tmp) / "project")
-        times = builds(workspace, args.repeats, Path(tmp) / "site")
-        times["serve: prose edit to refreshed page"] = serve_refresh(workspace, args.repeats)
+        edits = Edits(workspace)
+        times = builds(workspace, edits, args.repeats, Path(tmp) / "site")
+        times["serve: prose edit to refreshed page"] = serve_refresh(workspace, edits, args.repeats)
         cold = statistics.median(times["cold build"])
         chapters = len(list(workspace.path("docs/chapters").glob("*.md")))
         print(f"Site build on a copy of the project ({chapters} chapters); median of {args.repeats} runs, "
@@ -150,7 +149,7 @@ def main(argv: list[str] | None = None) -> None:
             add_copies(grown, args.copies)
             check(grown.build(Path(tmp) / "grown-site"))  # fill its cache
             few = statistics.median(times["serve: prose edit to refreshed page"])
-            many = statistics.median(serve_refresh(grown, args.repeats))
+            many = statistics.median(serve_refresh(grown, Edits(grown), args.repeats))
             print(f"\nServe, prose edit to refreshed page: {chapters} chapters {few:.2f}s, "
                   f"{args.copies} chapters {many:.2f}s ({many / few:.2f}x)")
 

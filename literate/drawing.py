@@ -5,7 +5,7 @@
 __all__ = ['SVG_CELL', 'svg_figure', 'svg_text', 'svg_matrix', 'diverging', 'heatmaps', 'log_plot', 'show', 'png_image', 'corr2d_figure', 'receptive_field_figure']
 
 
-# Section: Appendix: how the figures are drawn
+# docs/chapters/drawing.md:9
 from html import escape
 
 import torch
@@ -13,7 +13,7 @@ import torch
 SVG_CELL = 36  # side of one matrix cell, in SVG units
 
 
-# Section: Appendix: how the figures are drawn
+# docs/chapters/drawing.md:21
 def svg_figure(width, height, key, title, description, body, role="img"):
     """An inline SVG figure whose title and description name it for assistive technology."""
     return (
@@ -24,12 +24,12 @@ def svg_figure(width, height, key, title, description, body, role="img"):
     )
 
 
-def svg_text(x, y, label, cls="lit-text", anchor="middle"):  #@save
+def svg_text(x, y, label, cls="lit-text", anchor="middle"):
     """A text label centred (by default) on (x, y)."""
     return f'<text class="{cls}" x="{x:g}" y="{y:g}" text-anchor="{anchor}" dominant-baseline="central">{escape(str(label))}</text>'
 
 
-# Section: Appendix: how the figures are drawn
+# docs/chapters/drawing.md:41
 def svg_matrix(T, x, y, marked=(), fmt="{:g}", fill=None, attrs=None, cell=SVG_CELL):
     """SVG cells for a 2-D tensor T (h, w) with its top-left corner at (x, y).
 
@@ -53,17 +53,17 @@ def svg_matrix(T, x, y, marked=(), fmt="{:g}", fill=None, attrs=None, cell=SVG_C
     return "".join(parts)
 
 
-def _value_class(value, fill):  #@save
+def _value_class(value, fill):
     if fill is None:
         return "lit-value"
     return "lit-value lit-on-dark" if abs(value) > 0.55 else "lit-value lit-on-light"
 
 
-# Section: Appendix: how the figures are drawn
+# docs/chapters/drawing.md:74
 _NEGATIVE, _ZERO, _POSITIVE = (33, 102, 172), (240, 240, 240), (178, 24, 43)
 
 
-def diverging(limit):  #@save
+def diverging(limit):
     """A function mapping a value in [-limit, limit] to a CSS colour, grey at zero."""
     def colour(value):
         t = max(-1.0, min(1.0, value / limit))
@@ -73,7 +73,7 @@ def diverging(limit):  #@save
     return colour
 
 
-# Section: Appendix: how the figures are drawn
+# docs/chapters/drawing.md:91
 def heatmaps(tensors, names, key, title, description, fmt="{:g}", cell=SVG_CELL):
     """Tensors (h, w) side by side as heat maps on one diverging scale centred on zero."""
     limit = max(float(T.abs().max()) for T in tensors) or 1.0
@@ -91,11 +91,11 @@ def heatmaps(tensors, names, key, title, description, fmt="{:g}", cell=SVG_CELL)
     return svg_figure(max(x - 20, 220), legend_y + 26, key, title, description, "".join(parts))
 
 
-# Section: Appendix: how the figures are drawn
+# docs/chapters/drawing.md:112
 import math
 
 
-def log_plot(values, key, title, description, xlabel, ylabel, width=420, height=240):  #@save
+def log_plot(values, key, title, description, xlabel, ylabel, width=420, height=240):
     """An SVG line plot of positive values against 1, 2, ..., with a log10 vertical axis."""
     left, right, top, bottom = 64, 16, 16, 44
     lo, hi = math.floor(math.log10(min(values))), math.ceil(math.log10(max(values)))
@@ -119,7 +119,7 @@ def log_plot(values, key, title, description, xlabel, ylabel, width=420, height=
     return svg_figure(width, height, key, title, description, "".join(body))
 
 
-# Section: Appendix: how the figures are drawn
+# docs/chapters/drawing.md:143
 def show(html):
     """Display an HTML figure in Jupyter; print its HTML anywhere else (as the site's build needs)."""
     try:
@@ -133,12 +133,12 @@ def show(html):
         print(html)
 
 
-# Section: Appendix: how the figures are drawn
+# docs/chapters/drawing.md:169
 import base64
 import io
 
 
-def png_image(image, alt, vmin=None, vmax=None):  #@save
+def png_image(image, alt, vmin=None, vmax=None):
     """An <img> showing a 2-D tensor (h, w) as a grey-scale PNG: vmin black, vmax white."""
     from PIL import Image
 
@@ -152,7 +152,7 @@ def png_image(image, alt, vmin=None, vmax=None):  #@save
     return f'<img class="lit-photo" src="data:image/png;base64,{data}" width="{w}" height="{h}" alt="{escape(alt)}">'
 
 
-# Section: The chapter's two diagrams
+# docs/chapters/drawing.md:194
 def corr2d_figure(X, K, Y, key="corr2d-figure"):
     """Input, kernel and output of a cross-correlation, with the first output entry worked out."""
     (h, w), (kh, kw), (oh, ow) = X.shape, K.shape, Y.shape
@@ -177,7 +177,7 @@ def corr2d_figure(X, K, Y, key="corr2d-figure"):
     return svg_figure(width, top + rows * SVG_CELL + 44, key, title, description, "".join(parts))
 
 
-# Section: The chapter's two diagrams
+# docs/chapters/drawing.md:225
 def receptive_field_figure(layers, names, fields_of, start, key="receptive-field"):
     """Interactive diagram of stacked feature maps that highlights an entry's receptive field.
 

@@ -5,12 +5,12 @@
 __all__ = ['corr2d_unfold', 'corr2d_shift', 'median_time', 'benchmark', 'machine_summary']
 
 
-# Section: Beyond the book: fast cross-correlation
+# docs/chapters/faster.md:12
 import torch
 from literate.convolutions import check_corr2d_args, corr2d
 
 
-# Section: Cross-correlation as one matrix product
+# docs/chapters/faster.md:32
 def corr2d_unfold(X, K):
     """Cross-correlation as one matrix product of all windows of X with the flattened kernel (im2col).
 
@@ -24,7 +24,7 @@ def corr2d_unfold(X, K):
     return W @ K.to(dtype).reshape(kh * kw)  # (..., out_h, out_w)
 
 
-# Section: Cross-correlation as shifted copies
+# docs/chapters/faster.md:65
 def corr2d_shift(X, K):
     """Cross-correlation as a sum of kh * kw shifted copies of X, each scaled by one kernel entry.
 
@@ -44,14 +44,14 @@ def corr2d_shift(X, K):
     return Y
 
 
-# Section: How fast?
+# docs/chapters/faster.md:126
 import os
 import platform
 import statistics
 import time
 
 
-def median_time(fn, repeats):  #@save
+def median_time(fn, repeats):
     """Median wall-clock seconds of fn() over `repeats` runs, after one warm-up run."""
     fn()
     times = []
@@ -62,7 +62,7 @@ def median_time(fn, repeats):  #@save
     return statistics.median(times)
 
 
-def benchmark(methods, sizes, kernel_sizes, repeats=7, threads=1, seed=0):  #@save
+def benchmark(methods, sizes, kernel_sizes, repeats=7, threads=1, seed=0):
     """Time each method against F.conv2d on random float32 inputs; one row per (size, kernel size).
 
     methods: {name: fn(X, K)}; each row has the conv2d time in seconds, the ratio of each method to
@@ -93,7 +93,7 @@ def _time_one(methods, n, k, repeats, generator):
     return {"size": n, "kernel": k, "conv2d_s": base, "ratios": ratios, "conv2d_GBps": moved / base / 1e9}
 
 
-def machine_summary(threads=1):  #@save
+def machine_summary(threads=1):
     """One line naming the processor, Python, PyTorch and the thread count."""
     cpu = platform.processor() or platform.machine()
     try:

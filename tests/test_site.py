@@ -201,3 +201,21 @@ def test_two_builds_of_the_same_tree_are_byte_identical(site, tmp_path):
     assert any(p.suffix == ".ipynb" for p in built) and any(p.suffix == ".html" for p in built)
     marked = [p.relative_to(site) for p in built if VOLATILE.search(p.read_bytes())]
     assert {p.parts[0] for p in marked} == {"chapters", "notebooks"} and len(marked) == 3, marked
+
+
+def test_which_blocks_run_is_markdown_exec_s_own_rule(tmp_path):
+    """exec="True" runs (markdown-exec's truthy values); a `py` fence does not (languages: [python])."""
+    page = ('# Rule\n\n```python exec="True" result="text"\nprint(6 * 7)\n```\n\n'
+            '```py exec="on" result="text"\nprint("never run")\n```\n')
+    docs = write_docs(tmp_path, {"index.md": page})
+    result = mkdocs_build(tmp_path / "site", docs, nav=["index.md"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert outputs(tmp_path / "site" / "index.html") == ["42\n"]
+    assert 'print("never run")' in page_text(tmp_path / "site" / "index.html")
+
+
+def test_an_indented_fence_with_an_unindented_body_fails_naming_its_line(tmp_path):
+    page = '# Box\n\n!!! note\n    Text.\n\n    ```python exec="on"\nprint(1)\n    ```\n'
+    log = failing_build(tmp_path, {"index.md": page})
+    assert "docs/index.md:6: '```python exec=\"on\"' should execute, but markdown-exec never ran it" in log
+    assert "indented by 4 columns" in log and "Traceback" not in log

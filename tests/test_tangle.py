@@ -193,3 +193,18 @@ def test_the_package_imports_what_the_chapters_save():
     assert sorted(literate.__all__) == sorted(names)
     assert all(hasattr(literate, name) for name in names)
     assert sys.modules["literate"].corr2d.__module__ == "literate.convolutions"
+
+
+def test_a_save_mark_after_the_first_line_is_an_error(tmp_path):
+    text = "# T\n\n```python\nimport math  #@save\n\n\ndef f():  #@save\n    return 1\n```\n"
+    message = error_of(tmp_path, text)
+    assert message.endswith("demo.md:7: #@save saves a whole block and belongs at the end of the block's first line only: remove this one")
+
+
+def test_each_chunk_names_its_chapter_line(tmp_path):
+    chapters, package = make_chapter(tmp_path)
+    tangle.write(chapters, package)
+    text = (package / "demo.py").read_text()
+    assert [line for line in text.splitlines() if line.startswith("# ") and ".md:" in line] == [
+        f"# {chapters / 'demo.md'}:5", f"# {chapters / 'demo.md'}:11", f"# {chapters / 'demo.md'}:21"]
+    assert "# Section" not in text

@@ -19,7 +19,6 @@ CONFIG = ROOT / "mkdocs.yml"
 MARK = "#@save"
 
 _FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
-_HEADING = re.compile(r"^#{1,6}\s+(?P<title>.+?)\s*#*\s*$")
 _OPTION = re.compile(r"""(?P<key>[\w-]+)=(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s"'}]+))""")
 
 
@@ -84,7 +83,6 @@ class Block:
     language: str
     info: str  # the whole info string after the fence
     code: str
-    section: str  # title of the nearest heading above the block
     end: int = 0  # 1-based line of the closing fence
     indent: int = 0  # columns of indentation of the opening fence
     options: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
@@ -132,15 +130,11 @@ def parse(text: str, path: Path, rule: ExecRule | None = None, offset: int = 0) 
 def _parse(text: str, path: Path, rule: ExecRule, offset: int) -> Chapter:
     lines = text.split("\n")
     blocks: list[Block] = []
-    section = ""
     n = 0
     while n < len(lines):
         line = lines[n]
         opening = _FENCE_OPEN.match(line)
         if opening is None:
-            heading = _HEADING.match(line)
-            if heading:
-                section = heading["title"]
             n += 1
             continue
         indent, fence, info = opening["indent"], opening["fence"], opening["info"].strip()
@@ -151,7 +145,7 @@ def _parse(text: str, path: Path, rule: ExecRule, offset: int) -> Chapter:
         body = [_dedent(text, len(indent)) for text in lines[n + 1 : end]]
         language = re.split(r"[\s{]", info.lstrip("{ ."), maxsplit=1)[0]
         options = options_of(info)
-        blocks.append(Block(path, n + 1 + offset, language, info, "\n".join(body), section, end + 1 + offset,
+        blocks.append(Block(path, n + 1 + offset, language, info, "\n".join(body), end + 1 + offset,
                             len(indent), options, rule.executes(language, options)))
         n = end + 1
     return Chapter(path, text, tuple(blocks), offset)
