@@ -53,9 +53,27 @@ def directory() -> Path | None:
 
 
 def digest(value) -> str:
-    """A stable SHA-256 of a JSON-able value."""
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """A stable SHA-256 of a JSON-able value (dict keys in sorted order; types and lengths delimit parts)."""
+    hasher = hashlib.sha256()
+    _feed(hasher, value)
+    return hasher.hexdigest()
+
+
+def _feed(hasher, value) -> None:
+    if isinstance(value, str):  # pages are long strings: hashed as bytes, not escaped as JSON first
+        data = value.encode("utf-8", "surrogatepass")
+        hasher.update(b"s%d:" % len(data) + data)
+    elif isinstance(value, dict):
+        hasher.update(b"d%d:" % len(value))
+        for key in sorted(value):
+            _feed(hasher, str(key))
+            _feed(hasher, value[key])
+    elif isinstance(value, (list, tuple)):
+        hasher.update(b"l%d:" % len(value))
+        for item in value:
+            _feed(hasher, item)
+    else:  # None, booleans, numbers
+        hasher.update(b"v" + json.dumps(value).encode() + b";")
 
 
 def _file_digest(path: Path) -> str:
@@ -109,9 +127,10 @@ def _installed_digest() -> str:
     """A digest of every installed distribution's name and version, as sys.path finds them.
 
     Reading ~100 metadata files takes a tenth of a second, so the result is kept per process for
-    as long as no folder on sys.path changes (installing or removing a package changes its folder).
+    as long as no package folder on sys.path changes (installing or removing a package changes it).
     """
-    stamp = tuple((p, os.stat(p).st_mtime_ns) for p in sys.path if p and os.path.isdir(p))
+    folders = [p for p in sys.path if p.rstrip("/").endswith(("site-packages", "dist-packages")) and os.path.isdir(p)]
+    stamp = tuple((p, os.stat(p).st_mtime_ns) for p in folders)
     if stamp not in _installed:
         installed: dict[str, str] = {}
         for dist in importlib.metadata.distributions():  # the first of a name on sys.path is the one imported
@@ -140,6 +159,11 @@ def _slug(name: str) -> str:
     return re.sub(r"[^\w.-]+", "_", name).strip("_") or "entry"
 
 
+# Entries this process has read (and checked) or written, by path, with the file's mtime and size:
+# serve's rebuilds reuse them without reading and checking the file again while it is unchanged.
+_memory: dict[Path, tuple[tuple[int, int], object]] = {}
+
+
 class Store:
     """Entries of one kind ("pages", "notebooks", "math") under one folder; None: no cache."""
 
@@ -161,6 +185,10 @@ class Store:
             return None
         path = self._path(kind, name, key)
         try:
+            stat = path.stat()
+            remembered = _memory.get(path)
+            if remembered is not None and remembered[0] == (stat.st_mtime_ns, stat.st_size):
+                return self._used(path, remembered[1])  # checked when this process read or wrote it
             raw = path.read_bytes()
         except (FileNotFoundError, NotADirectoryError):
             return None
@@ -185,12 +213,17 @@ class Store:
             except OSError:
                 pass
             return None
+        return self._used(path, entry["payload"])
+
+    def _used(self, path: Path, payload):
         self.used.add(path)
         try:
             os.utime(path)  # most recently used: kept longest by prune()
+            stat = path.stat()
+            _memory[path] = ((stat.st_mtime_ns, stat.st_size), payload)
         except OSError:
-            pass
-        return entry["payload"]
+            _memory.pop(path, None)
+        return payload
 
     def save(self, kind: str, name: str, key: str, payload) -> None:
         if self.folder is None:

@@ -63,8 +63,13 @@ class Workspace:
         return {**clean, "NO_MKDOCS_2_WARNING": "1", "PYTHONHASHSEED": "0", "PYTHONPATH": str(self.root),
                 "SITE_CACHE": "on" if cache else "off", "SITE_CACHE_DIR": str(self.cache), **extra}
 
-    def build(self, site: Path, cache: bool = True, **env: str) -> subprocess.CompletedProcess:
-        """`mkdocs build --strict` of the copy into site."""
+    def build(self, site: Path, cache: bool = True, tangle: bool = True, **env: str) -> subprocess.CompletedProcess:
+        """What `make build` does on the copy: tangle (unless told not to), then `mkdocs build --strict` into site."""
+        if tangle:
+            done = subprocess.run([sys.executable, "-m", "tools.tangle"], cwd=self.root, env=self.env(cache, **env),
+                                  capture_output=True, text=True, timeout=300)
+            if done.returncode != 0:
+                return done
         command = [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(site)]
         return subprocess.run(command, cwd=self.root, env=self.env(cache, **env), capture_output=True, text=True, timeout=900)
 
