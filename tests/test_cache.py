@@ -15,7 +15,8 @@ import pytest
 
 from tools import cache
 from tools.cache import Store
-from tools.workspace import Workspace, differing_files
+from tests.helpers import figures, outputs
+from tools.workspace import VOLATILE, Workspace, differing_files
 
 # The store ------------------------------------------------------------------------------------
 
@@ -122,9 +123,15 @@ def workspace(tmp_path_factory):
 @pytest.mark.site
 def test_warm_builds_equal_cold_builds_after_prose_and_code_edits(workspace, site, tmp_path):
     pages = ["docs/chapters/convolutions.md", "docs/chapters/drawing.md", "docs/chapters/faster.md", "docs/index.md"]
-    first = built(workspace, tmp_path / "first")  # fills the empty cache
+    first = built(workspace, tmp_path / "first")  # fills the empty cache: a second cold build of the tree
     assert sorted(ran(first)[0]) == pages
-    assert differing_files(site, tmp_path / "first") == []  # the suite's cold build of the same tree
+    # Two builds of the same tree are the same bytes: HTML, SVG figures, notebooks, every file, but
+    # for the sitemap's date and the build-time benchmark's timings between volatile markers.
+    assert differing_files(site, tmp_path / "first") == []
+    built_files = [p for p in site.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".ipynb" for p in built_files) and any(p.suffix == ".html" for p in built_files)
+    marked = [p.relative_to(site) for p in built_files if VOLATILE.search(p.read_bytes())]
+    assert {p.parts[0] for p in marked} == {"chapters", "notebooks"} and len(marked) == 3, marked
 
     unchanged = built(workspace, tmp_path / "unchanged")
     assert ran(unchanged) == ([], 4)
@@ -137,11 +144,17 @@ def test_warm_builds_equal_cold_builds_after_prose_and_code_edits(workspace, sit
     built(workspace, tmp_path / "prose-cold", cache=False)
     assert differing_files(tmp_path / "prose-cold", tmp_path / "prose") == []
 
+    # A code edit: the first kernel changes and a block is appended; the page shows the new numbers.
     workspace.edit(CHAPTER, "K = torch.tensor([[0.0, 1.0], [2.0, 3.0]])  # (2, 2)", "K = torch.tensor([[1.0, 1.0], [1.0, -2.0]])  # (2, 2)")
+    chapter_file = workspace.path(CHAPTER)
+    chapter_file.write_text(chapter_file.read_text(encoding="utf-8") + '\n```python exec="on" source="above" result="text"\n'
+                            'print("appended:", corr2d(torch.ones(4, 4), torch.ones(3, 3)).sum().item() * 7)\n```\n', encoding="utf-8")
     code = built(workspace, tmp_path / "code")
     assert ran(code) == ([CHAPTER], 3), "only the edited page runs"
-    figure = (tmp_path / "code" / "chapters" / "convolutions" / "index.html").read_text(encoding="utf-8")
-    assert "0×1 + 1×1 + 3×1 + 4×-2 = -4" in figure
+    page = tmp_path / "code" / "chapters" / "convolutions" / "index.html"
+    assert outputs(page)[-1].strip() == "appended: 252.0"
+    figure = figures(page)["corr2d-figure"]
+    assert "0×1 + 1×1 + 3×1 + 4×-2 = -4" in figure and "0×0 + 1×1" not in figure
     # The cold reference, built with a cache that cannot be written: it runs everything and succeeds.
     blocked = workspace.root / "blocked"
     blocked.write_text("a file where the cache folder should be")

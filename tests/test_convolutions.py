@@ -6,25 +6,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from literate import Conv2D, check_corr2d_args, convolve2d, corr2d, receptive_field
-
-
-@st.composite
-def input_and_kernel(draw, max_side: int = 9):
-    """A random float64 input (h, w) and a kernel (kh, kw) that fits in it."""
-    h, w = draw(st.integers(1, max_side)), draw(st.integers(1, max_side))
-    kh, kw = draw(st.integers(1, h)), draw(st.integers(1, w))
-    generator = torch.Generator().manual_seed(draw(st.integers(0, 2**31 - 1)))
-    X = torch.randn(h, w, generator=generator, dtype=torch.float64)
-    K = torch.randn(kh, kw, generator=generator, dtype=torch.float64)
-    return X, K
-
-
-def reference(X, K):
-    """PyTorch's conv2d, which computes cross-correlation, on a batch of one single-channel image."""
-    return F.conv2d(X[None, None], K[None, None])[0, 0]
+from tests.helpers import input_and_kernel, reference
 
 
 # corr2d ---------------------------------------------------------------------------------------

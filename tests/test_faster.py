@@ -13,8 +13,7 @@ from hypothesis import strategies as st
 
 from literate import corr2d, corr2d_shift, corr2d_unfold
 from literate.faster import benchmark, machine_summary, median_time
-from tests.conftest import ROOT
-from tests.test_convolutions import input_and_kernel, reference
+from tests.helpers import ROOT, input_and_kernel, reference
 
 FAST = [corr2d_unfold, corr2d_shift]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.conftest import outputs
+from tests.helpers import outputs
 from tools import chapter, notebook
 
 CHAPTER = """# Title

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import ROOT, SiteServer, mkdocs_build
-from tests.browser import Visit, site_pages
+from tests.helpers import ROOT, SiteServer, Visit, mkdocs_build, site_pages
 
 WORKFLOW = ROOT / ".github" / "workflows" / "site.yml"
 BIN = Path(sys.executable).parent

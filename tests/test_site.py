@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 import torch
 
 from literate import Conv2D, corr2d
-from tests.conftest import ROOT, mkdocs_build, outputs, page_text
-from tools.workspace import VOLATILE, differing_files
+from tests.helpers import failing_build, figures, mkdocs_build, outputs, page_text, write_docs
 
 pytestmark = pytest.mark.site
 
@@ -23,17 +21,6 @@ def test_pages_are_built(site):
     assert (site / "index.html").is_file()
     assert (site / CHAPTER_PAGE).is_file()
     assert (site / "search" / "search_index.json").is_file()
-
-
-def test_chapter_shows_values_computed_by_the_package(site):
-    text = page_text(site / CHAPTER_PAGE)
-    X = torch.arange(9.0).reshape(3, 3)
-    K = torch.tensor([[0.0, 1.0], [2.0, 3.0]])
-    assert str(corr2d(X, K)) in text
-    edges = torch.ones(6, 8)
-    edges[:, 2:6] = 0
-    assert str(corr2d(edges, torch.tensor([[1.0, -1.0]]))) in text
-    assert str(corr2d(edges.t(), torch.tensor([[1.0, -1.0]]))) in text
 
 
 def test_home_page_runs_the_usage_example_against_the_package(site):
@@ -105,22 +92,6 @@ def test_pages_are_not_broken_by_empty_output_boxes(site):
         assert all(box.strip() for box in outputs(page)), page
 
 
-def write_docs(tmp_path: Path, pages: dict[str, str]) -> Path:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    for name, text in pages.items():
-        (docs / name).write_text(text, encoding="utf-8")
-    return docs
-
-
-def failing_build(tmp_path: Path, pages: dict[str, str]) -> str:
-    """Build a small site that must fail; return its log."""
-    docs = write_docs(tmp_path, pages)
-    result = mkdocs_build(tmp_path / "site", docs, nav=list(pages))
-    assert result.returncode != 0, "the build should have failed"
-    return result.stdout + result.stderr
-
-
 def test_a_raising_block_fails_the_build_and_names_the_file_and_line(tmp_path):
     page = "# Broken\n\nSome text.\n\n```python exec=\"on\"\nx = 1\nraise RuntimeError('this block is broken')\n```\n"
     log = failing_build(tmp_path, {"index.md": page})
@@ -140,31 +111,6 @@ def test_a_page_cannot_use_another_pages_session(tmp_path):
         "b.md": "# B\n\n```python exec=\"on\" result=\"text\"\nprint(shared_name + 1)\n```\n",
     })
     assert "NameError: name 'shared_name' is not defined" in log
-
-
-def test_edits_to_the_chapter_change_the_page(tmp_path):
-    """Change the first kernel and append a block: the rebuilt page shows the new numbers and figure."""
-    docs = tmp_path / "docs"
-    shutil.copytree(ROOT / "docs", docs)
-    chapter = docs / "chapters" / "convolutions.md"
-    text = chapter.read_text(encoding="utf-8")
-    first_kernel = "K = torch.tensor([[0.0, 1.0], [2.0, 3.0]])  # (2, 2)"
-    assert text.count(first_kernel) == 1
-    text = text.replace(first_kernel, "K = torch.tensor([[1.0, 1.0], [1.0, -2.0]])  # (2, 2)")
-    text += '\n```python exec="on" source="above" result="text"\nprint("appended:", corr2d(torch.ones(4, 4), torch.ones(3, 3)).sum().item() * 7)\n```\n'
-    chapter.write_text(text, encoding="utf-8")
-    result = mkdocs_build(tmp_path / "site", docs)
-    assert result.returncode == 0, result.stdout + result.stderr
-    page = tmp_path / "site" / CHAPTER_PAGE
-    assert outputs(page)[-1].strip() == "appended: 252.0"
-    figure = figures(page)["corr2d-figure"]
-    assert "0×1 + 1×1 + 3×1 + 4×-2 = -4" in figure and "0×0 + 1×1" not in figure
-
-
-def figures(page: Path) -> dict[str, str]:
-    """The inline SVG figures of a built page, by id."""
-    html_text = page.read_text(encoding="utf-8")
-    return {m[1]: m[0] for m in re.finditer(r'<svg class="lit-figure" id="([^"]+)".*?</svg>', html_text, re.S)}
 
 
 def test_figures_are_on_the_page_with_accessible_names(site):
@@ -188,19 +134,6 @@ def test_receptive_field_diagram_highlights_the_chapter_example_without_javascri
 
 def test_chapter_page_with_its_figures_stays_small(site):
     assert (site / CHAPTER_PAGE).stat().st_size < 600_000
-
-
-def test_two_builds_of_the_same_tree_are_byte_identical(site, tmp_path):
-    """HTML, SVG figures, notebooks and every other file are the same bytes. Exceptions: the sitemap
-    carries the build date, and the build-time benchmark's timings sit between volatile markers."""
-    again = tmp_path / "site"
-    result = mkdocs_build(again)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert differing_files(site, again) == []
-    built = [p for p in site.rglob("*") if p.is_file()]
-    assert any(p.suffix == ".ipynb" for p in built) and any(p.suffix == ".html" for p in built)
-    marked = [p.relative_to(site) for p in built if VOLATILE.search(p.read_bytes())]
-    assert {p.parts[0] for p in marked} == {"chapters", "notebooks"} and len(marked) == 3, marked
 
 
 def test_which_blocks_run_is_markdown_exec_s_own_rule(tmp_path):

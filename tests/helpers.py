@@ -1,0 +1,205 @@
+"""Helpers shared by the tests: building the site, reading built pages, serving them, the browser,
+and random inputs for the package. Fixtures live in conftest.py; test files import from here only."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+import yaml
+from hypothesis import strategies as st
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTER = ROOT / "docs" / "chapters" / "convolutions.md"
+
+
+def mkdocs_build(
+    site_dir: Path, docs_dir: Path | None = None, nav: list | None = None, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    """Run `mkdocs build --strict` into site_dir; with docs_dir, build that folder instead of docs/.
+
+    The build sees no SITE_URL or REPO_URL from the caller's environment (a CI job may set them to
+    publish), only those given in env, so every test knows the address its site is built for. It
+    is a cold build (SITE_CACHE=off) unless env says otherwise: the suite tests a fresh execution.
+    """
+    config_file = ROOT / "mkdocs.yml"
+    if docs_dir is not None or nav is not None:
+        from mkdocs.utils.yaml import yaml_load
+
+        with open(config_file, encoding="utf-8") as handle:
+            base = yaml_load(handle)
+        # Inherit the real configuration; only paths that are relative to it are made absolute.
+        config = {
+            "INHERIT": str(config_file),
+            "docs_dir": str(docs_dir or ROOT / "docs"),
+            "hooks": [str(ROOT / hook) for hook in base["hooks"]],
+            "theme": {"custom_dir": str(ROOT / base["theme"]["custom_dir"])},
+            "watch": [str(ROOT / path) for path in base.get("watch", [])],
+        }
+        if nav is not None:
+            config["nav"] = nav
+        config_file = Path(site_dir).parent / f"{Path(site_dir).name}-mkdocs.yml"
+        config_file.write_text(yaml.safe_dump(config), encoding="utf-8")
+    clean = {k: v for k, v in os.environ.items() if k not in ("SITE_URL", "REPO_URL", "REPO_BRANCH")}
+    env = {**clean, "NO_MKDOCS_2_WARNING": "1", "PYTHONHASHSEED": "0", "SITE_CACHE": "off", **(env or {})}
+    command = [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config_file), "-d", str(site_dir)]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+
+def page_text(page: Path) -> str:
+    """The visible text of a built page: tags dropped, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
+
+
+def outputs(page: Path) -> list[str]:
+    """The printed outputs of the executed blocks on a built page, in order."""
+    found = re.findall(r'<div class="language-text highlight"><pre>(.*?)</pre></div>', page.read_text(encoding="utf-8"), re.S)
+    return [html.unescape(re.sub(r"<[^>]+>", "", block)) for block in found]
+
+
+def write_docs(tmp_path: Path, pages: dict[str, str]) -> Path:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name, text in pages.items():
+        (docs / name).write_text(text, encoding="utf-8")
+    return docs
+
+
+def failing_build(tmp_path: Path, pages: dict[str, str]) -> str:
+    """Build a small site that must fail; return its log."""
+    docs = write_docs(tmp_path, pages)
+    result = mkdocs_build(tmp_path / "site", docs, nav=list(pages))
+    assert result.returncode != 0, "the build should have failed"
+    return result.stdout + result.stderr
+
+
+def figures(page: Path) -> dict[str, str]:
+    """The inline SVG figures of a built page, by id."""
+    html_text = page.read_text(encoding="utf-8")
+    return {m[1]: m[0] for m in re.finditer(r'<svg class="lit-figure" id="([^"]+)".*?</svg>', html_text, re.S)}
+
+
+class SiteServer:
+    """Serve a built site on 127.0.0.1 (a free port), optionally under a path prefix."""
+
+    def __init__(self, root: Path, prefix: str = "/", not_found: Path | None = None) -> None:
+        """not_found: a page to answer 404s with, as GitHub Pages serves the site's 404.html."""
+        import functools
+        import http.server
+        import threading
+
+        self.prefix = prefix if prefix.endswith("/") else prefix + "/"
+        outer = self
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def translate_path(self, path):
+                if not path.startswith(outer.prefix):
+                    return str(Path(root) / "__outside_the_prefix__")
+                return super().translate_path("/" + path[len(outer.prefix):])
+
+            def do_GET(self):
+                target = Path(self.translate_path(self.path.split("?", 1)[0]))
+                if not_found is None or target.is_file() or (target / "index.html").is_file():
+                    return super().do_GET()
+                body = not_found.read_bytes()
+                self.send_response(404)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):  # keep test output clean
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.base = self.origin + self.prefix
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+REPORTS: list[str] = []  # measurements tests make, printed after the run (conftest.py)
+
+
+# The browser ------------------------------------------------------------------------------------
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def site_pages(site: Path) -> list[str]:
+    """Every page of the site as a path relative to its root ("" for the home page)."""
+    pages = [p.parent.relative_to(site).as_posix() + "/" for p in site.rglob("index.html")]
+    return sorted("" if p == "./" else p for p in pages) + ["404.html"]
+
+
+class Visit:
+    """Open one page and keep everything it did: requests, failures, console errors."""
+
+    def __init__(self, browser, url: str, origin: str, color_scheme: str = "light") -> None:
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=color_scheme)
+        self.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=origin)
+        self.page = self.context.new_page()
+        self.origin = origin
+        self.requests, self.foreign, self.failed, self.errors, self.responses = [], [], [], [], []
+        self.context.route("**/*", self._route)
+        self.page.on("console", lambda msg: msg.type == "error" and self.errors.append(msg.text))
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("requestfailed", lambda request: self.failed.append(f"{request.url} ({request.failure})"))
+        self.page.on("response", self._response)
+        self.page.goto(url, wait_until="networkidle")
+
+    def _route(self, route):
+        url = route.request.url
+        self.requests.append(url)
+        if url.startswith(("data:", "blob:")) or url.startswith(self.origin + "/"):
+            route.continue_()
+        else:
+            self.foreign.append(url)
+            route.abort()
+
+    def _response(self, response):
+        self.responses.append(response)
+        if response.status >= 400:
+            self.failed.append(f"{response.url} (HTTP {response.status})")
+
+    def close(self) -> None:
+        self.context.close()
+
+
+# Inputs for the package ------------------------------------------------------------------------
+
+
+@st.composite
+def input_and_kernel(draw, max_side: int = 9):
+    """A random float64 input (h, w) and a kernel (kh, kw) that fits in it."""
+    h, w = draw(st.integers(1, max_side)), draw(st.integers(1, max_side))
+    kh, kw = draw(st.integers(1, h)), draw(st.integers(1, w))
+    generator = torch.Generator().manual_seed(draw(st.integers(0, 2**31 - 1)))
+    X = torch.randn(h, w, generator=generator, dtype=torch.float64)
+    K = torch.randn(kh, kw, generator=generator, dtype=torch.float64)
+    return X, K
+
+
+def reference(X, K):
+    """PyTorch's conv2d, which computes cross-correlation, on a batch of one single-channel image."""
+    return F.conv2d(X[None, None], K[None, None])[0, 0]
