@@ -123,24 +123,31 @@ def _version(distribution: str) -> str:
 _installed: dict[tuple, str] = {}
 
 
-def _installed_digest() -> str:
+def _installed_digest(store: "Store | None" = None) -> str:
     """A digest of every installed distribution's name and version, as sys.path finds them.
 
-    Reading ~100 metadata files takes a tenth of a second, so the result is kept per process for
-    as long as no package folder on sys.path changes (installing or removing a package changes it).
+    Reading ~100 metadata files takes a tenth of a second, so the result is kept, in this process
+    and in the store, for as long as no package folder on sys.path changes (installing or removing
+    a package changes its folder).
     """
     folders = [p for p in sys.path if p.rstrip("/").endswith(("site-packages", "dist-packages")) and os.path.isdir(p)]
     stamp = tuple((p, os.stat(p).st_mtime_ns) for p in folders)
     if stamp not in _installed:
-        installed: dict[str, str] = {}
-        for dist in importlib.metadata.distributions():  # the first of a name on sys.path is the one imported
-            installed.setdefault(re.sub(r"[-_.]+", "-", dist.metadata["Name"] or "").lower(), dist.version)
+        key = digest([list(item) for item in stamp])
+        stored = store.load("environment", "installed", key) if store is not None else None
+        if stored is None:
+            installed: dict[str, str] = {}
+            for dist in importlib.metadata.distributions():  # the first of a name on sys.path is the one imported
+                installed.setdefault(re.sub(r"[-_.]+", "-", dist.metadata["Name"] or "").lower(), dist.version)
+            stored = digest(sorted(installed.items()))
+            if store is not None:
+                store.save("environment", "installed", key, stored)
         _installed.clear()
-        _installed[stamp] = digest(sorted(installed.items()))
+        _installed[stamp] = stored
     return _installed[stamp]
 
 
-def environment() -> dict:
+def environment(store: "Store | None" = None) -> dict:
     """Everything outside a page that its outputs can depend on, as the cache keys on it."""
     return {
         "format": FORMAT,
@@ -149,7 +156,7 @@ def environment() -> dict:
         "torch": _version("torch"),
         "numpy": _version("numpy"),
         "constraints": _file_digest(CONSTRAINTS),
-        "installed": _installed_digest(),
+        "installed": _installed_digest(store),
         "literate": package_digest("literate"),
         "runner": _file_digest(ROOT / "tools" / "execution.py"),  # how blocks are run
     }

@@ -39,7 +39,7 @@ class _Build:
 
     def __init__(self, config) -> None:
         self.store = cache.Store(cache.directory())
-        environment_key = cache.digest(cache.environment())
+        environment_key = cache.digest(cache.environment(self.store))
         self.runner = Runner(self.store, environment_key)
         self.notebooks = notebook_pages.Notebooks(self.store, environment_key)
         self.math = katex.Math(self.store)
