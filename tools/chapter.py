@@ -44,14 +44,17 @@ class ExecRule:
     languages: frozenset[str]
 
     def executes(self, language: str, options: dict[str, str]) -> bool:
-        from markdown_exec import validator
-
         if language not in self.languages:
             return False
+        from markdown_exec import validator
+
         try:
             return bool(validator(language, dict(options), {}, {}, None))
         except ValueError:  # e.g. returncode="x": markdown-exec would fail on it, so it would not run
             return False
+
+
+NOTHING_RUNS = ExecRule(frozenset())  # for readers that only need the blocks (the tangler): no imports
 
 
 @lru_cache(maxsize=None)

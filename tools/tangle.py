@@ -58,7 +58,7 @@ def _defined_names(tree: ast.Module) -> list[tuple[str, int]]:
 
 def tangle_chapter(path: Path) -> tuple[str, list[str]] | None:
     """The module text for one chapter and the public names it defines (None: nothing saved)."""
-    model = chapter.read(path)
+    model = chapter.read(path, chapter.NOTHING_RUNS)  # saved blocks only: which blocks run does not matter
     saved = [block for block in model.blocks if block.saved]
     if not saved:
         return None
