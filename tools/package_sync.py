@@ -78,20 +78,30 @@ def forget_package() -> None:
 def fast_watcher(server, config):
     """Swap serve's polling watcher (a change is seen up to 0.5 s late) for native file events.
 
+    Only events that change a file wake it: native watchers also report files being opened and
+    read, and every build reads the chapters, which would start one needless rebuild after another.
     Runs at MkDocs' serve event, when the docs folder and the configuration file are watched and
     the `watch:` paths are not yet: those are added afterwards, to the new watcher.
     """
     try:
+        from watchdog import events
         from watchdog.observers import Observer
     except ImportError:
         return server
+    changes = [events.FileCreatedEvent, events.FileDeletedEvent, events.FileModifiedEvent,
+               events.FileMovedEvent, events.FileClosedEvent]
+
+    class ChangeObserver(Observer):
+        def schedule(self, event_handler, path, *, recursive=False, event_filter=None):
+            return super().schedule(event_handler, path, recursive=recursive, event_filter=event_filter or changes)
+
     paths = [p for p in (config.docs_dir, config.config_file_path) if p]
     try:
         for path in paths:
             server.unwatch(path)
     except (KeyError, AttributeError):
         return server  # not the server this was written for: keep its own watcher
-    server.observer = Observer()
+    server.observer = ChangeObserver()
     for path in paths:
         server.watch(path)
     return server
