@@ -8,6 +8,8 @@ restores the old output. Runs on a private copy of the project (tools/workspace.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tools.workspace import Workspace, comparable
@@ -42,11 +44,21 @@ def test_serve_retangles_reimports_and_matches_a_cold_build(tmp_path, site):
         for page in PAGES:
             served = comparable(workspace.get(page).replace(workspace.url.encode(), local))
             assert served == comparable((site / page / "index.html").read_bytes()), f"/{page} differs"
+
+        # A prose save is one rebuild: a build reading the chapters wakes no watcher (native file
+        # watchers also report reads), and nothing is tangled.
+        time.sleep(1)
+        builds = workspace.serve_log().count("Building documentation")
+        workspace.edit(CHAPTER, "Despite their name,", "Whatever their name,")
+        workspace.wait_for("chapters/convolutions/", lambda page: b"Whatever their name," in page)
+        time.sleep(1.5)
+        assert workspace.serve_log().count("Building documentation") == builds + 1
     finally:
         workspace.stop()
     log = workspace.serve_log()
     assert "Tangled literate/convolutions.py from the chapters" in log
     assert "Traceback" not in log
+
 
 
 def test_a_build_never_writes_the_package_and_fails_when_it_is_stale(tmp_path):
