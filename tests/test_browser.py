@@ -44,7 +44,9 @@ def test_search_finds_corr2d(browser, server):
     page.locator(".md-search__input").click()
     page.keyboard.type("corr2d")
     results = page.locator(".md-search-result__list > li")
-    results.first.wait_for(timeout=10_000)
+    # Results update as each letter is typed: wait for those of the whole word, not of "corr".
+    page.wait_for_function("""() => { const first = document.querySelector('.md-search-result__list > li');
+                                      return first && first.innerText.toLowerCase().includes('corr2d'); }""", timeout=10_000)
     assert "corr2d" in results.first.inner_text().lower()
     assert any(CHAPTER in (link or "") for link in results.locator("a").evaluate_all("els => els.map(e => e.href)"))
     visit.close()
