@@ -18,9 +18,14 @@ export SITE_CACHE := $(CACHE)
 export NO_MKDOCS_2_WARNING := 1
 export PYTHONHASHSEED := 0
 
-# The browser tests drive Debian's Chromium through Playwright (Playwright's own download does not
-# work everywhere); point CHROMIUM at another Chromium or Chrome to use that instead.
-export CHROMIUM ?= /usr/bin/chromium
+# PyTorch's CPU build on Linux: PyPI's Linux torch wheel pulls several GB of CUDA libraries. Only
+# the torch install consults this index (pip asks every index for every package, and an index that
+# cannot be reached costs seconds per package); set TORCH_INDEX= (empty) for PyPI's default build,
+# e.g. on a GPU machine. The Pages workflow installs through `make`, so it uses this setting too.
+TORCH_INDEX ?= $(if $(filter Linux,$(shell uname -s)),https://download.pytorch.org/whl/cpu)
+
+# The browser tests drive Chromium through Playwright: CHROMIUM when set, else Debian's chromium
+# (installed with apt where apt exists), else Playwright's own Chromium (`make browser` decides).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 PY_STAMP := $(VENV)/.installed
@@ -34,19 +39,31 @@ help: ## List the targets
 
 $(PY_STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --retries 1 -c constraints.txt \
+	  $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) torch
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[docs,test]'
 	touch $@
 
-$(JS_STAMP): package.json package-lock.json
-	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+# npm runs on the Node.js that pip installed into .venv (tools/node.py): no system Node needed.
+$(JS_STAMP): package.json package-lock.json $(PY_STAMP)
+	$(PY) -m tools.node npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
 setup: $(PY_STAMP) $(JS_STAMP) ## Create .venv and install the pinned Python and front-end dependencies
 
-browser: ## Install Debian's Chromium for the browser tests (skipped when CHROMIUM exists)
-	@test -x "$(CHROMIUM)" || { echo "Installing Chromium (Debian package) for the browser tests"; \
-	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
-	@test -x "$(CHROMIUM)" || { echo "No browser at $(CHROMIUM): install chromium or set CHROMIUM" >&2; exit 1; }
+browser: setup ## Get a Chromium for the browser tests: $CHROMIUM, else Debian's (apt), else Playwright's
+	@if [ -n "$$CHROMIUM" ]; then \
+	  test -x "$$CHROMIUM" || { echo "CHROMIUM=$$CHROMIUM is not an executable browser" >&2; exit 1; }; \
+	elif [ -x /usr/bin/chromium ]; then :; \
+	elif command -v apt-get >/dev/null; then \
+	  echo "Installing Chromium (Debian package) for the browser tests"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+	    || { echo "apt-get could not install chromium: set CHROMIUM to a Chromium or Chrome" >&2; exit 1; }; \
+	else \
+	  echo "Installing Playwright's Chromium for the browser tests"; \
+	  $(PY) -m playwright install chromium \
+	    || { echo "No Chromium to be had (no apt, and Playwright's download failed): set CHROMIUM to a Chromium or Chrome" >&2; exit 1; }; \
+	fi
 
 serve: setup ## Serve the site with live reload at http://127.0.0.1:8000 (re-tangles literate/ as chapters change)
 	$(BIN)/mkdocs serve --dev-addr $(HOST):$(PORT)

@@ -29,11 +29,16 @@ def pytest_terminal_summary(terminalreporter):
 
 @pytest.fixture(scope="session")
 def browser():
-    """One headless Chromium for the whole run (Debian's, or $CHROMIUM; never a downloaded one)."""
-    from playwright.sync_api import sync_playwright
+    """One headless Chromium for the whole run: $CHROMIUM, else Debian's, else Playwright's own."""
+    from playwright.sync_api import Error, sync_playwright
 
-    assert Path(CHROMIUM).exists(), f"no Chromium at {CHROMIUM}: run `make browser` or set CHROMIUM"
+    if CHROMIUM is not None:
+        assert Path(CHROMIUM).exists(), f"no Chromium at CHROMIUM={CHROMIUM}: run `make browser` or set CHROMIUM"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        except Error as error:
+            pytest.fail(f"no Chromium to run the browser tests ({str(error).splitlines()[0]}): "
+                        "run `make browser` or set CHROMIUM", pytrace=False)
         yield browser
         browser.close()

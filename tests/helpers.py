@@ -133,7 +133,9 @@ REPORTS: list[str] = []  # measurements tests make, printed after the run (conft
 
 # The browser ------------------------------------------------------------------------------------
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# The browser: $CHROMIUM, else Debian's chromium, else None: Playwright's own (`make browser` gets one).
+DEBIAN_CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("CHROMIUM") or (DEBIAN_CHROMIUM if Path(DEBIAN_CHROMIUM).exists() else None)
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

@@ -1,5 +1,7 @@
 """Math rendered to HTML at build time by KaTeX (the pinned npm package), so pages need no math script.
 
+KaTeX runs on the Node.js of the project's own environment (`tools.node`), not on the machine's.
+
 pymdownx.arithmatex leaves ``\\(...\\)`` and ``\\[...\\]`` in ``<span class="arithmatex">`` (or a
 ``div``). `Math.collect` notes each page's formulas as the page is rendered; `Math.render_all`
 then renders every formula the cache does not hold in one Node process for the whole build, and
@@ -17,6 +19,7 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 
+from tools import node
 from tools.cache import Store, digest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,8 +84,12 @@ class Math:
 
     def _render(self, missing: dict[str, tuple[dict, str]]) -> None:
         items = [formula for formula, _ in missing.values()]
-        command = ["node", str(RENDERER), str(KATEX_DIST.parent)]
-        result = subprocess.run(command, input=json.dumps(items), capture_output=True, text=True, check=False)
+        try:
+            command = node.command("node", [str(RENDERER), str(KATEX_DIST.parent)])
+        except node.NodeMissing as error:
+            raise PluginError(str(error)) from None
+        result = subprocess.run(command, input=json.dumps(items), capture_output=True, text=True, check=False,
+                                env=node.environment())
         if result.returncode != 0:
             bad = re.search(r'cannot render ("(?:[^"\\]|\\.)*")', result.stderr)
             pages = sorted({src for formula, src in missing.values() if bad and json.dumps(formula["tex"]) == bad[1]})
