@@ -5,12 +5,12 @@
 __all__ = ['check_corr2d_args', 'corr2d', 'Conv2D', 'convolve2d', 'receptive_field']
 
 
-# docs/chapters/convolutions.md:22
+# docs/chapters/convolutions.md:24
 import torch
 from torch import nn
 
 
-# docs/chapters/convolutions.md:57
+# docs/chapters/convolutions.md:59
 def check_corr2d_args(X, K, batched=False, caller="corr2d"):
     """Raise a clear error unless X (h, w) and K (kh, kw) can be cross-correlated.
 
@@ -34,7 +34,7 @@ def check_corr2d_args(X, K, batched=False, caller="corr2d"):
         )
 
 
-# docs/chapters/convolutions.md:85
+# docs/chapters/convolutions.md:87
 def corr2d(X, K):
     """2-D cross-correlation of an input X (h, w) with a kernel K (kh, kw)."""
     check_corr2d_args(X, K)
@@ -49,7 +49,7 @@ def corr2d(X, K):
     return Y
 
 
-# docs/chapters/convolutions.md:154
+# docs/chapters/convolutions.md:156
 class Conv2D(nn.Module):
     """A 2-D convolutional layer for one input and one output channel."""
 
@@ -64,7 +64,7 @@ class Conv2D(nn.Module):
         return corr2d(x, self.weight) + self.bias  # (h - kh + 1, w - kw + 1)
 
 
-# docs/chapters/convolutions.md:329
+# docs/chapters/convolutions.md:331
 def convolve2d(X, K):
     """Strict 2-D convolution of X (h, w) with K (kh, kw), where the kernel fits in the input."""
     check_corr2d_args(X, K, caller="convolve2d")
@@ -77,7 +77,7 @@ def convolve2d(X, K):
     return Y
 
 
-# docs/chapters/convolutions.md:381
+# docs/chapters/convolutions.md:383
 def receptive_field(kernel_sizes, position, strides=None):
     """Receptive field of one output entry of a stack of convolutional layers.
 

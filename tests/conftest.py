@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import CHROMIUM, CHROMIUM_ARGS, REPORTS, mkdocs_build
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS, PUBLISHED, REPORTS, mkdocs_build
 
 
 @pytest.fixture(scope="session")
@@ -17,6 +17,15 @@ def site(tmp_path_factory) -> Path:
     result = mkdocs_build(site_dir)
     assert result.returncode == 0, f"strict build failed:\n{result.stdout}\n{result.stderr}"
     return site_dir
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory) -> Path:
+    """The site built as the workflow builds it: SITE_URL under a sub-path, REPO_URL set."""
+    site = tmp_path_factory.mktemp("published") / "site"
+    result = mkdocs_build(site, env=PUBLISHED)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return site
 
 
 def pytest_terminal_summary(terminalreporter):

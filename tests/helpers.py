@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import torch
@@ -15,8 +16,16 @@ import torch.nn.functional as F
 import yaml
 from hypothesis import strategies as st
 
+from tools.workspace import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER = ROOT / "docs" / "chapters" / "convolutions.md"
+
+# The site as the Pages workflow builds it (conftest's `published`), under a sub-path, for an
+# address on this machine where the tests serve it, so its install line and downloads really work.
+PREFIX = "/books/convolutions/"
+PUBLISHED_PORT = free_port()
+PUBLISHED = {"SITE_URL": f"http://127.0.0.1:{PUBLISHED_PORT}{PREFIX}", "REPO_URL": "https://github.com/example/convolutions"}
 
 
 def mkdocs_build(
@@ -88,8 +97,9 @@ def figures(page: Path) -> dict[str, str]:
 class SiteServer:
     """Serve a built site on 127.0.0.1 (a free port), optionally under a path prefix."""
 
-    def __init__(self, root: Path, prefix: str = "/", not_found: Path | None = None) -> None:
-        """not_found: a page to answer 404s with, as GitHub Pages serves the site's 404.html."""
+    def __init__(self, root: Path, prefix: str = "/", not_found: Path | None = None, port: int = 0) -> None:
+        """not_found: a page to answer 404s with, as GitHub Pages serves the site's 404.html;
+        port: the port a site was built for (its SITE_URL), else any free one."""
         import functools
         import http.server
         import threading
@@ -117,7 +127,7 @@ class SiteServer:
             def log_message(self, *args):  # keep test output clean
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(Handler, directory=str(root)))
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -129,6 +139,40 @@ class SiteServer:
 
 
 REPORTS: list[str] = []  # measurements tests make, printed after the run (conftest.py)
+
+
+# Notebooks and copied code -----------------------------------------------------------------------
+
+
+def cell_output(cell) -> str:
+    parts = []
+    for out in cell["outputs"]:
+        if out["output_type"] == "stream":
+            parts.append("".join(out["text"]))
+        elif out["output_type"] in ("display_data", "execute_result") and "text/html" in out["data"]:
+            parts.append("".join(out["data"]["text/html"]))
+    return "".join(parts)
+
+
+COPY_RUNNER = textwrap.dedent(
+    """
+    import contextlib, io, json, sys
+    namespace = {"__name__": "__main__"}
+    printed = []
+    for code in json.load(open(sys.argv[1], encoding="utf-8")):
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            exec(compile(code, "<pasted>", "exec"), namespace)
+        printed.append(buffer.getvalue())
+    json.dump(printed, open(sys.argv[2], "w", encoding="utf-8"))
+    """
+)
+
+
+def copied_code(page: Path) -> list[str]:
+    """The code blocks of a page as its copy buttons copy them: the text of each <code>."""
+    found = re.findall(r'<div class="language-python highlight"><pre><span></span><code>(.*?)</code></pre></div>', page.read_text(encoding="utf-8"), re.S)
+    return [html.unescape(re.sub(r"<[^>]+>", "", block)) for block in found]
 
 
 # The browser ------------------------------------------------------------------------------------

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import html
 import json
-import re
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from tests.helpers import outputs
+from tests.helpers import COPY_RUNNER, cell_output, copied_code, outputs
 from tools import chapter, notebook
 
 CHAPTER = """# Title
@@ -102,16 +99,6 @@ def built_notebook(site) -> dict:
     return json.loads((site / NOTEBOOK_DIR / "convolutions.ipynb").read_text(encoding="utf-8"))
 
 
-def cell_output(cell) -> str:
-    parts = []
-    for out in cell["outputs"]:
-        if out["output_type"] == "stream":
-            parts.append("".join(out["text"]))
-        elif out["output_type"] in ("display_data", "execute_result") and "text/html" in out["data"]:
-            parts.append("".join(out["data"]["text/html"]))
-    return "".join(parts)
-
-
 @pytest.mark.site
 def test_notebook_page_and_download(site):
     page = (site / NOTEBOOK_DIR / "index.html").read_text(encoding="utf-8")
@@ -146,27 +133,6 @@ def test_notebook_runs_top_to_bottom_in_a_fresh_kernel(site):
     for before, after in zip(stored["cells"], fresh.cells):
         if before["cell_type"] == "code":
             assert cell_output(after).strip() == cell_output(before).strip(), "".join(before["source"])[:80]
-
-
-COPY_RUNNER = textwrap.dedent(
-    """
-    import contextlib, io, json, sys
-    namespace = {"__name__": "__main__"}
-    printed = []
-    for code in json.load(open(sys.argv[1], encoding="utf-8")):
-        buffer = io.StringIO()
-        with contextlib.redirect_stdout(buffer):
-            exec(compile(code, "<pasted>", "exec"), namespace)
-        printed.append(buffer.getvalue())
-    json.dump(printed, open(sys.argv[2], "w", encoding="utf-8"))
-    """
-)
-
-
-def copied_code(page: Path) -> list[str]:
-    """The code blocks of a page as its copy buttons copy them: the text of each <code>."""
-    found = re.findall(r'<div class="language-python highlight"><pre><span></span><code>(.*?)</code></pre></div>', page.read_text(encoding="utf-8"), re.S)
-    return [html.unescape(re.sub(r"<[^>]+>", "", block)) for block in found]
 
 
 @pytest.mark.site

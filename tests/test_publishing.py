@@ -11,12 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import ROOT, SiteServer, Visit, mkdocs_build, site_pages
+from tests.helpers import PREFIX, PUBLISHED, PUBLISHED_PORT, ROOT, SiteServer, Visit, site_pages
 
 WORKFLOW = ROOT / ".github" / "workflows" / "site.yml"
 BIN = Path(sys.executable).parent
-PREFIX = "/books/convolutions/"
-PUBLISHED = {"SITE_URL": "https://example.github.io" + PREFIX, "REPO_URL": "https://github.com/example/convolutions"}
 
 
 # The workflow ------------------------------------------------------------------------------------
@@ -73,15 +71,6 @@ def test_every_action_is_pinned_to_a_commit_with_its_version_named():
 # The published site --------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def published(tmp_path_factory) -> Path:
-    """The site built as the workflow builds it: SITE_URL under a sub-path, REPO_URL set."""
-    site = tmp_path_factory.mktemp("published") / "site"
-    result = mkdocs_build(site, env=PUBLISHED)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return site
-
-
 @pytest.mark.site
 def test_site_url_sets_canonical_links_and_the_sitemap(published, site):
     page = (published / "chapters" / "convolutions" / "index.html").read_text(encoding="utf-8")
@@ -104,7 +93,7 @@ def test_edit_links_only_with_a_repository(published, site):
 
 @pytest.mark.site
 def test_every_page_works_under_a_sub_path(published, browser):
-    server = SiteServer(published, prefix=PREFIX, not_found=published / "404.html")
+    server = SiteServer(published, prefix=PREFIX, not_found=published / "404.html", port=PUBLISHED_PORT)
     try:
         problems = []
         for path in site_pages(published):

@@ -7,6 +7,7 @@ modules that do the work. Each of those has one job:
 - `tools.package_sync`: the `literate` package as the chapters define it, re-tangled by serve;
 - `tools.notebook_pages` and `tools.notebook`: each chapter as a notebook page;
 - `tools.page_cache`: rendered pages, search entries and compiled templates, cached;
+- `tools.wheel`: the package as a wheel on the site, and its install line;
 - `tools.katex`: math rendered at build time; `tools.edit_links`, `tools.accessibility`.
 """
 
@@ -26,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # hooks are loaded by file path; make `tools` importable
     sys.path.insert(0, str(ROOT))
 
-from tools import accessibility, cache, chapter, edit_links, katex, notebook_pages, package_sync, page_cache  # noqa: E402
+from tools import accessibility, cache, chapter, edit_links, katex, notebook_pages, package_sync, page_cache, wheel  # noqa: E402
 from tools.execution import Runner, block_id  # noqa: E402
 
 log = logging.getLogger("mkdocs.hooks")
@@ -111,6 +112,10 @@ def on_files(files, config):
     for name in wanted:
         files.append(File.generated(config, f"{KATEX_URI}/{name}", abs_src_path=str(dist / name)))
     _build.notebooks.add_files(files, config)
+    # The package as a wheel on the site, and the one line that installs it from there.
+    name, data = wheel.build(ROOT / "literate", ROOT / "pyproject.toml")
+    files.append(File.generated(config, f"dist/{name}", content=data))
+    _build.notebooks.install = wheel.install_command(config.site_url or "/", name)
     return files
 
 
@@ -139,7 +144,7 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
         for key in ("session", "id"):
             line = _drop_option(line, key)
         lines[n] = f"{line.rstrip()} {options}"
-    markdown = "\n".join(lines)
+    markdown = notebook_pages.with_install_line("\n".join(lines), _build.notebooks.install)
     replayed = plan.replay is not None or not plan.blocks
     _build.renders.wrap(page, markdown, plan.key if replayed else None, files, lambda: _build.runner.replayed(name))
     return markdown

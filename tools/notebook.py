@@ -60,18 +60,25 @@ def notebook_markdown(text: str) -> str:
     return "\n".join(out)
 
 
-def chapter_notebook(model: Chapter, outputs: dict[int, str], preface: str = "") -> nbformat.NotebookNode:
-    """The notebook of a chapter; outputs maps an executed block's fence line to what it printed."""
+def chapter_notebook(model: Chapter, outputs: dict[int, str], preface: str = "", setup: str = "",
+                     prose=lambda text: text) -> nbformat.NotebookNode:
+    """The notebook of a chapter; outputs maps an executed block's fence line to what it printed.
+
+    preface: a first Markdown cell; setup: a first code cell, which the build does not run (it
+    installs what the notebook needs); prose: a function applied to the chapter's Markdown.
+    """
     lines = model.text.split("\n")
     cells = []
 
     def add_markdown(chunk: list[str]) -> None:
-        body = notebook_markdown("\n".join(chunk)).strip("\n")
+        body = notebook_markdown(prose("\n".join(chunk))).strip("\n")
         if body.strip():
             cells.append(v4.new_markdown_cell(body))
 
     if preface:
         add_markdown([preface])
+    if setup:
+        cells.append(v4.new_code_cell(setup, execution_count=None, outputs=[]))
     start = 0
     for count, block in enumerate(model.executed, start=1):
         add_markdown(lines[start : block.line - 1 - model.offset])

@@ -29,9 +29,21 @@ KIND = "notebooks"
 KATEX_SCRIPTS = ["assets/katex/katex.min.js", "assets/katex/contrib/auto-render.min.js", "assets/javascripts/katex-init.js"]
 PREFACE = (
     "*This notebook is generated from the chapter `{source}` of the site, with the outputs of the "
-    "site's build. To run it, install PyTorch, matplotlib and this project's `literate` package "
-    "(`pip install .` in a checkout of the repository).*"
+    "site's build. It runs wherever PyTorch does (Colab, or your own Jupyter): its first cell "
+    "installs the chapter's `literate` package from the site when it is missing.*"
 )
+# The first code cell: installs the package from the site where it cannot be imported, and does
+# nothing where it can (a checkout, or a second run).
+SETUP = """# Install this chapter's `literate` package from the site where it is missing (Colab, a fresh Jupyter).
+import importlib.util, subprocess, sys
+if importlib.util.find_spec("literate") is None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", {requirement!r}], check=True)"""
+INSTALL_MARKER = re.compile(r"^(?P<indent>[ \t]*)<!-- install-literate -->[ \t]*$", re.M)
+
+
+def with_install_line(markdown: str, install: str) -> str:
+    """Markdown with each `<!-- install-literate -->` line replaced by a block holding the install command."""
+    return INSTALL_MARKER.sub(lambda m: "\n".join(m["indent"] + line for line in ["```bash", install, "```"]), markdown)
 
 
 _written: dict[str, str] = {}
@@ -52,6 +64,7 @@ class Notebooks:
         self.store = store
         self.environment_key = environment_key
         self.folder = Path(tempfile.mkdtemp(prefix="site-notebooks-"))
+        self.install = ""  # the pip command that installs the package from the site (set with the wheel)
 
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -65,11 +78,15 @@ class Notebooks:
 
     def write(self, model: Chapter, name: str, src_uri: str, outputs: dict[int, str]) -> None:
         preface = PREFACE.format(source=name)
-        key = digest({"text": model.text, "offset": model.offset, "outputs": sorted(outputs.items()), "preface": preface})
+        requirement = self.install.split(" ", 2)[-1].strip('"')  # pip install "<requirement>"
+        setup = SETUP.format(requirement=requirement)
+        key = digest({"text": model.text, "offset": model.offset, "outputs": sorted(outputs.items()), "preface": preface,
+                      "setup": setup, "install": self.install})
         if key not in _written:  # the same chapter and outputs make the same notebook: build it once per process
             if len(_written) >= 64:
                 del _written[next(iter(_written))]  # the oldest
-            _written[key] = dumps(chapter_notebook(model, outputs, preface))
+            notebook = chapter_notebook(model, outputs, preface, setup, lambda text: with_install_line(text, self.install))
+            _written[key] = dumps(notebook)
         write_atomic(self.folder / notebook_uri(src_uri), _written[key])
 
     def cache_rendering(self, page, plugin_config: dict) -> None:

@@ -1,0 +1,81 @@
+"""The `literate` package as a wheel, published with the site so readers can install it anywhere.
+
+The wheel is made from the package's files and the ``[project]`` table of pyproject.toml (name,
+version, summary, Python requirement, lower-bound dependencies and the ``chapters`` extra that the
+chapters' own code needs). It is a plain zip with fixed timestamps, modes and order, so the same
+tree always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import zipfile
+from pathlib import Path
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10: the TOML reader pip carries
+    from pip._vendor import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parents[1]
+EXTRAS = ["chapters"]  # what readers of the chapters install; docs and test are for this repository
+EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can hold: no build time in the wheel
+TAG = "py3-none-any"
+
+
+def _project(pyproject: Path) -> dict:
+    with open(pyproject, "rb") as handle:
+        return tomllib.load(handle)["project"]
+
+
+def _metadata(project: dict) -> str:
+    lines = [
+        "Metadata-Version: 2.1",
+        f"Name: {project['name']}",
+        f"Version: {project['version']}",
+        f"Summary: {project['description']}",
+        f"Requires-Python: {project['requires-python']}",
+        f"License: {project['license']['text']}",
+    ]
+    lines += [f"Requires-Dist: {requirement}" for requirement in project.get("dependencies", [])]
+    for extra in EXTRAS:
+        lines.append(f"Provides-Extra: {extra}")
+        lines += [f'Requires-Dist: {requirement}; extra == "{extra}"'
+                  for requirement in project.get("optional-dependencies", {}).get(extra, [])]
+    return "\n".join(lines) + "\n"
+
+
+def _record_line(name: str, data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"{name},sha256={digest},{len(data)}"
+
+
+def build(package: Path = ROOT / "literate", pyproject: Path = ROOT / "pyproject.toml") -> tuple[str, bytes]:
+    """The wheel's file name and bytes."""
+    project = _project(pyproject)
+    name, version = project["name"], project["version"]
+    dist_info = f"{name}-{version}.dist-info"
+    members = [(f"{package.name}/{path.name}", path.read_bytes()) for path in sorted(Path(package).glob("*.py"))]
+    members += [
+        (f"{dist_info}/METADATA", _metadata(project).encode()),
+        (f"{dist_info}/WHEEL", f"Wheel-Version: 1.0\nGenerator: tools/wheel.py\nRoot-Is-Purelib: true\nTag: {TAG}\n".encode()),
+    ]
+    record = "\n".join([_record_line(n, d) for n, d in members] + [f"{dist_info}/RECORD,,"]) + "\n"
+    members.append((f"{dist_info}/RECORD", record.encode()))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for member, data in members:
+            info = zipfile.ZipInfo(member, EPOCH)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
+    return f"{name}-{version}-{TAG}.whl", buffer.getvalue()
+
+
+def install_command(site_url: str, filename: str) -> str:
+    """The one line that installs the package, with what its chapters need, from the published site."""
+    url = site_url.rstrip("/") + "/dist/" + filename
+    name = filename.split("-", 1)[0]
+    return f'pip install "{name}[{",".join(EXTRAS)}] @ {url}"'
