@@ -127,8 +127,9 @@ def fix_page(html: str, page) -> str:
     # nbconvert's template loads MathJax from a CDN; the site's own KaTeX renders the math.
     html = re.sub(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", "", html, flags=re.S)
     html += "".join(f'<script src="{get_relative_url(uri, page.url)}"></script>' for uri in KATEX_SCRIPTS)
-    # Scrollable code cells must be reachable by keyboard.
+    # Scrollable code must be reachable by keyboard: code cells, and code blocks in Markdown cells.
     html = html.replace('<div class="highlight-ipynb', '<div tabindex="0" class="highlight-ipynb')
+    html = html.replace('<div class="highlight"><pre>', '<div class="highlight"><pre tabindex="0">')
     page.meta["search"] = {"exclude": True}  # the chapter page is the one to find
     if page.edit_url:  # the notebook is generated: edit its chapter
         page.edit_url = page.edit_url.replace(page.file.src_uri, CHAPTERS + Path(page.file.src_uri).stem + ".md")

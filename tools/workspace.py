@@ -20,7 +20,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-COPIED = ["docs", "literate", "tools", "overrides", "mkdocs.yml", "constraints.txt"]
+COPIED = ["docs", "literate", "tools", "overrides", "mkdocs.yml", "constraints.txt", "pyproject.toml"]
 LIVERELOAD = re.compile(rb"<script>\s*var livereload = function.*?</script>(?=</body>)", re.S)  # serve's injection
 VOLATILE = re.compile(rb"<!-- volatile -->.*?<!-- /volatile -->", re.S)
 
@@ -86,7 +86,11 @@ class Workspace:
         command = [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{self.port}"]
         self.server = subprocess.Popen(command, cwd=self.root, env=self.env(cache, SITE_URL=self.url),
                                        stdout=self.log, stderr=subprocess.STDOUT)
-        self.wait_for("", lambda page: True, timeout)
+        try:
+            self.wait_for("", lambda page: True, timeout)
+        except BaseException:
+            self.stop()  # no server process or open log left behind by a serve that never came up
+            raise
 
     def get(self, page: str) -> bytes | None:
         try:
