@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import CHROMIUM, CHROMIUM_ARGS, PUBLISHED, REPORTS, mkdocs_build
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS, PREFIX, PUBLISHED, PUBLISHED_PORT, REPORTS, SiteServer, mkdocs_build
 
 
 @pytest.fixture(scope="session")
@@ -26,6 +26,14 @@ def published(tmp_path_factory) -> Path:
     result = mkdocs_build(site, env=PUBLISHED)
     assert result.returncode == 0, result.stdout + result.stderr
     return site
+
+
+@pytest.fixture(scope="session")
+def published_server(published):
+    """The published build served as GitHub Pages serves it: under its sub-path, 404.html for misses."""
+    server = SiteServer(published, prefix=PREFIX, not_found=published / "404.html", port=PUBLISHED_PORT)
+    yield server
+    server.close()
 
 
 def pytest_terminal_summary(terminalreporter):

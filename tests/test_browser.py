@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.helpers import AXE, REPORTS, ROOT, SiteServer, Visit, mkdocs_build, site_pages
+from tests.helpers import AXE, PREFIX, REPORTS, ROOT, SiteServer, Visit, mkdocs_build, site_pages
 from tools import chapter
 
 pytestmark = pytest.mark.site
@@ -93,10 +93,12 @@ def test_receptive_field_highlights_on_hover_and_keyboard_focus(browser, server)
     visit.close()
 
 
-def test_every_page_loads_cleanly_and_has_no_serious_accessibility_violations(browser, server, site):
-    """Every page, in the light and in the dark theme: no console error, no failed request, no request
-    to another host, and axe-core finds no serious or critical violation."""
-    pages = site_pages(site)
+def test_every_page_loads_cleanly_and_has_no_serious_accessibility_violations(browser, published_server, published):
+    """Every page of the site as published (under a sub-path), in the light and in the dark theme: no
+    console error, no failed request, no request to another host; axe-core finds no serious or
+    critical violation."""
+    server = published_server
+    pages = site_pages(published)
     assert len(pages) >= 6
     problems, found, requests = [], [], 0
     for path, scheme in [(path, scheme) for scheme in ("light", "dark") for path in pages]:
@@ -112,7 +114,7 @@ def test_every_page_loads_cleanly_and_has_no_serious_accessibility_violations(br
         minor = [v["id"] for v in result["violations"] if v not in serious]
         REPORTS.append(f"axe /{path} ({scheme}): {len(serious)} serious or critical, {len(minor)} minor {minor}")
         visit.close()
-    REPORTS.append(f"browser: {len(pages)} pages opened in 2 themes, {requests} requests, all to 127.0.0.1")
+    REPORTS.append(f"browser: {len(pages)} pages opened in 2 themes under {PREFIX}, {requests} requests, all to 127.0.0.1")
     assert problems == []
     assert found == []
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import PREFIX, PUBLISHED, PUBLISHED_PORT, ROOT, SiteServer, Visit, site_pages
+from tests.helpers import PUBLISHED, ROOT, Visit
 
 WORKFLOW = ROOT / ".github" / "workflows" / "site.yml"
 BIN = Path(sys.executable).parent
@@ -92,36 +92,28 @@ def test_edit_links_only_with_a_repository(published, site):
 
 
 @pytest.mark.site
-def test_every_page_works_under_a_sub_path(published, browser):
-    server = SiteServer(published, prefix=PREFIX, not_found=published / "404.html", port=PUBLISHED_PORT)
-    try:
-        problems = []
-        for path in site_pages(published):
-            visit = Visit(browser, server.base + path, server.origin)
-            problems += [f"{path}: {p}" for p in visit.foreign + visit.failed + visit.errors]
-            visit.close()
-        assert problems == []
+def test_the_published_site_works_under_its_sub_path(published_server, browser):
+    """Figures, the notebook download and the 404 page under the sub-path (every page's requests and
+    console are checked under it by the accessibility test of test_browser.py)."""
+    server = published_server
+    chapter = Visit(browser, server.base + "chapters/convolutions/", server.origin)
+    assert chapter.page.locator("svg.lit-figure").count() == 5
+    assert chapter.page.evaluate("[...document.querySelectorAll('img.lit-photo')].every(i => i.naturalWidth > 0)")
+    chapter.close()
 
-        chapter = Visit(browser, server.base + "chapters/convolutions/", server.origin)
-        assert chapter.page.locator("svg.lit-figure").count() == 5
-        assert chapter.page.evaluate("[...document.querySelectorAll('img.lit-photo')].every(i => i.naturalWidth > 0)")
-        chapter.close()
+    notebook = Visit(browser, server.base + "notebooks/convolutions/", server.origin)
+    link = notebook.page.locator("a[download]")
+    href = link.evaluate("a => a.href")
+    assert href == server.base + "notebooks/convolutions/convolutions.ipynb"
+    cells = notebook.page.evaluate("url => fetch(url).then(r => r.ok ? r.json() : null).then(nb => nb && nb.cells.length)", href)
+    assert cells and cells > 20
+    notebook.close()
 
-        notebook = Visit(browser, server.base + "notebooks/convolutions/", server.origin)
-        link = notebook.page.locator("a[download]")
-        href = link.evaluate("a => a.href")
-        assert href == server.base + "notebooks/convolutions/convolutions.ipynb"
-        cells = notebook.page.evaluate("url => fetch(url).then(r => r.ok ? r.json() : null).then(nb => nb && nb.cells.length)", href)
-        assert cells and cells > 20
-        notebook.close()
-
-        missing = Visit(browser, server.base + "no/such/page/", server.origin)
-        assert [f for f in missing.failed if "no/such/page" not in f] == []  # only the page itself is a 404
-        assert len(missing.errors) <= 1 and all("404" in e for e in missing.errors)  # the browser logs that 404
-        assert "Page not found" in missing.page.locator("h1").inner_text()
-        missing.page.locator("text=Go to the home page").click()
-        missing.page.wait_for_load_state()
-        assert missing.page.url == server.base
-        missing.close()
-    finally:
-        server.close()
+    missing = Visit(browser, server.base + "no/such/page/", server.origin)
+    assert [f for f in missing.failed if "no/such/page" not in f] == []  # only the page itself is a 404
+    assert len(missing.errors) <= 1 and all("404" in e for e in missing.errors)  # the browser logs that 404
+    assert "Page not found" in missing.page.locator("h1").inner_text()
+    missing.page.locator("text=Go to the home page").click()
+    missing.page.wait_for_load_state()
+    assert missing.page.url == server.base
+    missing.close()

@@ -21,7 +21,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.helpers import COPY_RUNNER, PREFIX, PUBLISHED, PUBLISHED_PORT, SiteServer, cell_output, copied_code, outputs, page_text
+from tests.helpers import COPY_RUNNER, PUBLISHED, cell_output, copied_code, outputs, page_text
 
 pytestmark = pytest.mark.site
 
@@ -29,10 +29,8 @@ HIDDEN = ("literate", "__editable__", "_literate")  # what the reader must not s
 
 
 @pytest.fixture(scope="module")
-def served(published):
-    server = SiteServer(published, prefix=PREFIX, port=PUBLISHED_PORT)
-    yield published
-    server.close()
+def served(published, published_server):
+    return published
 
 
 @pytest.fixture(scope="module")
