@@ -50,9 +50,12 @@ def test_serve_retangles_reimports_and_matches_a_cold_build(tmp_path, site):
         time.sleep(1)
         builds = workspace.serve_log().count("Building documentation")
         workspace.edit(CHAPTER, "Despite their name,", "Whatever their name,")
-        workspace.wait_for("chapters/convolutions/", lambda page: b"Whatever their name," in page)
+        edited = workspace.wait_for("chapters/convolutions/", lambda page: b"Whatever their name," in page)
         time.sleep(1.5)
         assert workspace.serve_log().count("Building documentation") == builds + 1
+        # ...and the page re-rendered from remembered blocks is the cold build's, but for the edit.
+        served = comparable(edited.replace(workspace.url.encode(), local)).replace(b"Whatever their name,", b"Despite their name,")
+        assert served == comparable((site / "chapters/convolutions/index.html").read_bytes())
     finally:
         workspace.stop()
     log = workspace.serve_log()

@@ -128,6 +128,14 @@ class Runner:
             raise ExecutionError(code_block("python", "".join(trace.format()))) from None
         return buffer.getvalue()
 
+    def replay_output(self, id: str | None) -> str | None:  # noqa: A002
+        """What a replayed block printed, or None when its page runs for real (or the id is unknown)."""
+        where, _, line_text = (id or "").rpartition(":")
+        plan = self.pages.get(where)
+        if plan is None or plan.replay is None or not line_text.isdigit() or int(line_text) not in plan.lines:
+            return None
+        return plan.replay[plan.lines.index(int(line_text))]
+
     def replayed(self, name: str) -> None:
         """The page's render came from the cache: its outputs are the replayed ones, no block ran."""
         plan = self.pages[name]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from functools import partial
 from pathlib import Path
 
 from markdown_exec import base_format, formatters
@@ -62,13 +63,25 @@ def _run(code: str, **options) -> str:
     return _build.runner.run(code, **options)
 
 
+def _format(md, **options) -> str:
+    """markdown-exec's formatter for Python blocks: base_format with our runner; a replayed block's
+    HTML is remembered by everything it depends on (tools/page_cache.py)."""
+    output = _build.runner.replay_output(options.get("id"))
+    key = None
+    if output is not None and _build.store.enabled:
+        _build.runner.run(options["code"], id=options.get("id"))  # record the replayed output
+        key = cache.digest({"options": {k: repr(v) for k, v in options.items()}, "output": output,
+                            "config": _build.renders.key})
+    return page_cache.formatted_block(partial(base_format, language="python", run=_run), key, md, **options)
+
+
 def on_startup(command, dirty):
     package_sync.startup(command)
 
 
 def on_config(config):
     global _rule
-    formatters["python"] = formatters["py"] = lambda **kwargs: base_format(language="python", run=_run, **kwargs)
+    formatters["python"] = formatters["py"] = _format
     _rule = chapter.ExecRule(frozenset(config.plugins["markdown-exec"].config.languages))
     edit_links.configure(config)
     return config

@@ -6,6 +6,9 @@
   is never stored, so a cached page cannot hide a warning a cold build would give.
 - The theme's search index entries of a page are kept by the page's HTML, address and contents.
 - The theme's Jinja templates keep their compiled bytecode (checked against the template source).
+- In a long-lived process (`mkdocs serve`), a replayed block's HTML (its highlighted source and
+  its output box) is kept by its code, options, output and the configuration, so a prose edit
+  re-renders the page without highlighting every block of it again.
 
 Every key also covers the environment key of `tools.cache`, the configuration files and the
 build's own tools, so nothing cached outlives a change of anything that shapes a page.
@@ -176,3 +179,27 @@ class _Memory(jinja2.BytecodeCache):
 
     def dump_bytecode(self, bucket) -> None:
         self.store[bucket.key] = bucket.bytecode_to_string()
+
+
+_formatted: dict[str, str] = {}  # key -> a replayed block's HTML, for this process
+FORMATTED_LIMIT = 4096
+
+
+def formatted_block(format_block, key: str | None, md, **options) -> str:
+    """format_block(md=md, **options), or its remembered HTML for key (None: never remembered).
+
+    A block whose output adds headings to the page's table of contents is never remembered: its
+    HTML alone would not carry them.
+    """
+    if key is not None and key in _formatted:
+        return _formatted[key]
+    html = format_block(md=md, **options)
+    if key is not None:
+        from markdown_exec import InsertHeadings
+
+        processor = md.treeprocessors[InsertHeadings.name] if InsertHeadings.name in md.treeprocessors else None
+        if processor is None or not processor.headings.get(html):
+            if len(_formatted) >= FORMATTED_LIMIT:
+                del _formatted[next(iter(_formatted))]
+            _formatted[key] = str(html)
+    return html
