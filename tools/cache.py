@@ -1,4 +1,7 @@
-"""The build's cache in ``.cache/site/``: what pages printed, rendered notebooks and math.
+"""The build's cache in ``.cache/site/``, one folder per kind of entry: ``pages`` (what each page's
+blocks printed), ``rendered`` (pages' HTML), ``search`` (their search entries), ``notebooks``
+(rendered notebook pages), ``math`` (KaTeX's HTML), ``environment`` (the installed-packages
+digest) and ``templates`` (Jinja's compiled templates, in Jinja's own format).
 
 An entry is one JSON file named for its key. It records the key and a digest of its payload, is
 written atomically, and is used only when both check out: a corrupt, truncated, foreign or
@@ -172,7 +175,7 @@ _memory: dict[Path, tuple[tuple[int, int], object]] = {}
 
 
 class Store:
-    """Entries of one kind ("pages", "notebooks", "math") under one folder; None: no cache."""
+    """The entries under one folder, by kind and page; folder None: no cache at all."""
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
