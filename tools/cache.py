@@ -35,7 +35,7 @@ from tools.atomic import write_atomic
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DIR = ROOT / ".cache" / "site"
 CONSTRAINTS = ROOT / "constraints.txt"
-FORMAT = 1  # bump when the layout of entries changes
+FORMAT = 2  # bump when the layout of entries changes
 OFF = {"off", "0", "no", "false"}
 KEEP = 4  # entries kept per page and kind: the one in use and the most recently used others
 

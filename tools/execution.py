@@ -90,9 +90,7 @@ class Runner:
                                             "the chapter model (tools/chapter.py) and markdown-exec disagree about it"))
         line = int(line_text)
         if plan.replay is not None:
-            printed = plan.replay[plan.lines.index(line)]
-            plan.outputs[line] = printed
-            return printed
+            return self.replay(id)
         if where not in self.executed_pages:
             self.executed_pages.append(where)
         try:
@@ -128,13 +126,15 @@ class Runner:
             raise ExecutionError(code_block("python", "".join(trace.format()))) from None
         return buffer.getvalue()
 
-    def replay_output(self, id: str | None) -> str | None:  # noqa: A002
-        """What a replayed block printed, or None when its page runs for real (or the id is unknown)."""
+    def replay(self, id: str | None) -> str | None:  # noqa: A002
+        """What a replayed block printed, recorded as its output; None when its page runs for real."""
         where, _, line_text = (id or "").rpartition(":")
         plan = self.pages.get(where)
         if plan is None or plan.replay is None or not line_text.isdigit() or int(line_text) not in plan.lines:
             return None
-        return plan.replay[plan.lines.index(int(line_text))]
+        line = int(line_text)
+        plan.outputs[line] = plan.replay[plan.lines.index(line)]
+        return plan.outputs[line]
 
     def replayed(self, name: str) -> None:
         """The page's render came from the cache: its outputs are the replayed ones, no block ran."""

@@ -66,10 +66,9 @@ def _run(code: str, **options) -> str:
 def _format(md, **options) -> str:
     """markdown-exec's formatter for Python blocks: base_format with our runner; a replayed block's
     HTML is remembered by everything it depends on (tools/page_cache.py)."""
-    output = _build.runner.replay_output(options.get("id"))
+    output = _build.runner.replay(options.get("id"))
     key = None
     if output is not None and _build.store.enabled:
-        _build.runner.run(options["code"], id=options.get("id"))  # record the replayed output
         key = cache.digest({"options": {k: repr(v) for k, v in options.items()}, "output": output,
                             "config": _build.renders.key})
     return page_cache.formatted_block(partial(base_format, language="python", run=_run), key, md, **options)
@@ -128,7 +127,7 @@ def on_files(files, config):
     # The package as a wheel on the site, and the one line that installs it from there.
     name, data = wheel.build(ROOT / "literate", ROOT / "pyproject.toml")
     files.append(File.generated(config, f"dist/{name}", content=data))
-    _build.notebooks.install = wheel.install_command(config.site_url or "/", name)
+    _build.notebooks.requirement = wheel.requirement(config.site_url or "/", name)
     return files
 
 
@@ -157,7 +156,7 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
         for key in ("session", "id"):
             line = _drop_option(line, key)
         lines[n] = f"{line.rstrip()} {options}"
-    markdown = notebook_pages.with_install_line("\n".join(lines), _build.notebooks.install)
+    markdown = wheel.with_install_line("\n".join(lines), _build.notebooks.requirement)
     replayed = plan.replay is not None or not plan.blocks
     _build.renders.wrap(page, markdown, plan.key if replayed else None, files, lambda: _build.runner.replayed(name))
     return markdown

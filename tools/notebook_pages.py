@@ -15,13 +15,14 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
-from mkdocs.structure.toc import get_toc
 from mkdocs.utils import get_relative_url
 
 from tools.atomic import write_atomic
 from tools.cache import Store, digest
 from tools.chapter import Chapter
 from tools.notebook import chapter_notebook, dumps
+from tools.page_cache import cache_render
+from tools.wheel import with_install_line
 
 CHAPTERS = "chapters/"
 NOTEBOOKS = "notebooks/"
@@ -38,12 +39,6 @@ SETUP = """# Install this chapter's `literate` package from the site where it is
 import importlib.util, subprocess, sys
 if importlib.util.find_spec("literate") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", {requirement!r}], check=True)"""
-INSTALL_MARKER = re.compile(r"^(?P<indent>[ \t]*)<!-- install-literate -->[ \t]*$", re.M)
-
-
-def with_install_line(markdown: str, install: str) -> str:
-    """Markdown with each `<!-- install-literate -->` line replaced by a block holding the install command."""
-    return INSTALL_MARKER.sub(lambda m: "\n".join(m["indent"] + line for line in ["```bash", install, "```"]), markdown)
 
 
 _written: dict[str, str] = {}
@@ -64,7 +59,7 @@ class Notebooks:
         self.store = store
         self.environment_key = environment_key
         self.folder = Path(tempfile.mkdtemp(prefix="site-notebooks-"))
-        self.install = ""  # the pip command that installs the package from the site (set with the wheel)
+        self.requirement = ""  # what pip installs the package from the site with (set with the wheel)
 
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -78,48 +73,25 @@ class Notebooks:
 
     def write(self, model: Chapter, name: str, src_uri: str, outputs: dict[int, str]) -> None:
         preface = PREFACE.format(source=name)
-        requirement = self.install.split(" ", 2)[-1].strip('"')  # pip install "<requirement>"
-        setup = SETUP.format(requirement=requirement)
         key = digest({"text": model.text, "offset": model.offset, "outputs": sorted(outputs.items()), "preface": preface,
-                      "setup": setup, "install": self.install})
+                      "requirement": self.requirement})
         if key not in _written:  # the same chapter and outputs make the same notebook: build it once per process
             if len(_written) >= 64:
                 del _written[next(iter(_written))]  # the oldest
-            notebook = chapter_notebook(model, outputs, preface, setup, lambda text: with_install_line(text, self.install))
+            setup = SETUP.format(requirement=self.requirement)
+            notebook = chapter_notebook(model, outputs, preface, setup, lambda text: with_install_line(text, self.requirement))
             _written[key] = dumps(notebook)
         write_atomic(self.folder / notebook_uri(src_uri), _written[key])
 
     def cache_rendering(self, page, plugin_config: dict) -> None:
-        """Wrap mkdocs-jupyter's render of a notebook page so an unchanged notebook is not converted again."""
+        """Cache mkdocs-jupyter's render of a notebook page by the notebook, its options and the environment."""
         path = Path(page.file.abs_src_path)
         if not path.is_file():
             raise PluginError(f"{page.file.src_uri}: rendered before its chapter ran, so it has no outputs yet")
-        render = page.render
-        if not self.store.enabled or not callable(render):
-            return
-        name = page.file.src_uri
         options = {k: v for k, v in plugin_config.items() if k not in ("cache", "cache_dir")}
-        key = digest({"notebook": digest(path.read_text(encoding="utf-8")), "options": repr(sorted(options.items())),
+        key = digest({"notebook": path.read_text(encoding="utf-8"), "options": repr(sorted(options.items())),
                       "environment": self.environment_key})
-        cached = self.store.load(KIND, name, key)
-        store = self.store
-
-        def cached_render(config, files):
-            if cached is not None:
-                page.content = cached["content"]
-                page.toc = get_toc(cached["toc"])
-                if cached["title"] is not None:
-                    page.title = cached["title"]
-                return
-            render(config, files)
-            title = vars(page).get("title")  # the title mkdocs-jupyter set, if any (else MkDocs derives one)
-            store.save(KIND, name, key, {"content": page.content, "toc": _toc_tokens(page.toc), "title": title})
-
-        page.render = cached_render
-
-
-def _toc_tokens(toc) -> list[dict]:
-    return [{"level": a.level, "id": a.id, "name": a.title, "children": _toc_tokens(a.children)} for a in toc]
+        cache_render(page, self.store, KIND, key)
 
 
 def fix_page(html: str, page) -> str:

@@ -2,8 +2,9 @@
 
 - A Markdown page whose blocks were replayed from the cache (`tools.execution`) is not converted
   again when its Markdown, its run, the site's files and the configuration are all unchanged: its
-  HTML, table of contents, title and anchors come from the cache. A render that logged a warning
-  is never stored, so a cached page cannot hide a warning a cold build would give.
+  HTML, table of contents, title and anchors come from the cache. Notebook pages use the same
+  mechanism (`cache_render`), keyed by their notebook (`tools.notebook_pages`). A render that
+  logged a warning is never stored, so a cached page cannot hide a warning a cold build would give.
 - The theme's search index entries of a page are kept by the page's HTML, address and contents.
 - The theme's Jinja templates keep their compiled bytecode (checked against the template source).
 - In a long-lived process (`mkdocs serve`), a replayed block's HTML (its highlighted source and
@@ -58,53 +59,72 @@ def _toc_tokens(toc) -> list[dict]:
     return [{"level": a.level, "id": a.id, "name": a.title, "children": _toc_tokens(a.children)} for a in toc]
 
 
+def _capture(page) -> dict:
+    """What a page's render sets, as JSON."""
+    links = getattr(page, "links_to_anchors", None)
+    return {"content": page.content, "toc": _toc_tokens(page.toc),
+            "title": page._title_from_render, "set_title": vars(page).get("title"),  # mkdocs-jupyter sets title
+            "anchors": None if page.present_anchor_ids is None else sorted(page.present_anchor_ids),
+            "links": None if links is None else {f.src_uri: dict(v) for f, v in links.items()}}
+
+
+def _restore(page, files, state: dict) -> None:
+    page.content = state["content"]
+    page.toc = get_toc(state["toc"])
+    page._title_from_render = state["title"]
+    if state["set_title"] is not None:
+        page.title = state["set_title"]
+    if state["anchors"] is not None:
+        page.present_anchor_ids = set(state["anchors"])
+    if state["links"] is not None:
+        page.links_to_anchors = {files.get_file_from_path(uri): links for uri, links in state["links"].items()}
+
+
+def cache_render(page, store: Store, kind: str, key: str | None, on_hit=lambda: None) -> None:
+    """Serve page.render from the cache under key when possible; store a render that logged no warning.
+
+    key None: render as usual, store nothing (a page whose blocks really run renders them).
+    on_hit is called when the cache is used.
+    """
+    if not store.enabled or key is None:
+        return
+    name = page.file.src_uri
+    render = page.render
+    cached = store.load(kind, name, key)
+
+    def cached_render(config, files):
+        if cached is not None:
+            _restore(page, files, cached)
+            on_hit()
+            return
+        counter = _Warnings()
+        logging.getLogger("mkdocs").addHandler(counter)
+        try:
+            render(config, files)
+        finally:
+            logging.getLogger("mkdocs").removeHandler(counter)
+        if counter.count == 0:
+            store.save(kind, name, key, _capture(page))
+
+    page.render = cached_render
+
+
 class Renders:
-    """The render cache of one build."""
+    """The render cache of one build's Markdown pages."""
 
     def __init__(self, store: Store, key: str) -> None:
         self.store = store
         self.key = key  # configuration_key(...)
 
     def wrap(self, page, markdown: str, run_key: str | None, files, on_hit) -> None:
-        """Serve page.render from the cache when possible; store a clean render otherwise.
+        """Serve page.render from the cache when its Markdown, run, files and configuration are unchanged.
 
         run_key: the key of the page's replayed run (None when its blocks really execute, which
-        happens inside render and must not be skipped). on_hit is called when the cache is used.
+        happens inside render and must not be skipped).
         """
-        if not self.store.enabled:
-            return
-        name = page.file.src_uri
-        key = digest({"markdown": markdown, "page": name, "url": page.url, "run": run_key,
-                      "files": files_key(files), "config": self.key})
-        render = page.render
-        store = self.store
-        cached = store.load(PAGES, name, key) if run_key is not None else None
-
-        def cached_render(config, files):
-            if cached is not None:
-                page.content = cached["content"]
-                page.toc = get_toc(cached["toc"])
-                page._title_from_render = cached["title"]
-                page.present_anchor_ids = set(cached["anchors"])
-                if cached["links"] is not None:
-                    page.links_to_anchors = {files.get_file_from_path(uri): links for uri, links in cached["links"].items()}
-                on_hit()
-                return
-            counter = _Warnings()
-            logging.getLogger("mkdocs").addHandler(counter)
-            try:
-                render(config, files)
-            finally:
-                logging.getLogger("mkdocs").removeHandler(counter)
-            if counter.count == 0 and run_key is not None:
-                links = getattr(page, "links_to_anchors", None)
-                store.save(PAGES, name, key, {
-                    "content": page.content, "toc": _toc_tokens(page.toc), "title": page._title_from_render,
-                    "anchors": sorted(page.present_anchor_ids or ()),
-                    "links": None if links is None else {f.src_uri: dict(v) for f, v in links.items()},
-                })
-
-        page.render = cached_render
+        key = None if run_key is None else digest({"markdown": markdown, "page": page.file.src_uri, "url": page.url,
+                                                   "run": run_key, "files": files_key(files), "config": self.key})
+        cache_render(page, self.store, PAGES, key, on_hit)
 
 
 class SearchEntries:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -74,8 +75,17 @@ def build(package: Path = ROOT / "literate", pyproject: Path = ROOT / "pyproject
     return f"{name}-{version}-{TAG}.whl", buffer.getvalue()
 
 
-def install_command(site_url: str, filename: str) -> str:
-    """The one line that installs the package, with what its chapters need, from the published site."""
+def requirement(site_url: str, filename: str) -> str:
+    """What pip installs the package with, and what its chapters need, from the published site."""
     url = site_url.rstrip("/") + "/dist/" + filename
     name = filename.split("-", 1)[0]
-    return f'pip install "{name}[{",".join(EXTRAS)}] @ {url}"'
+    return f"{name}[{','.join(EXTRAS)}] @ {url}"
+
+
+INSTALL_MARKER = re.compile(r"^(?P<indent>[ \t]*)<!-- install-literate -->[ \t]*$", re.M)
+
+
+def with_install_line(markdown: str, requirement: str) -> str:
+    """Markdown with each `<!-- install-literate -->` line replaced by a block holding the pip command."""
+    lines = ["```bash", f'pip install "{requirement}"', "```"]
+    return INSTALL_MARKER.sub(lambda m: "\n".join(m["indent"] + line for line in lines), markdown)
