@@ -144,6 +144,20 @@ REPORTS: list[str] = []  # measurements tests make, printed after the run (conft
 # Notebooks and copied code -----------------------------------------------------------------------
 
 
+def without_image_sources(html: str) -> str:
+    """HTML less its images' sources: the site links photographs as files, code embeds them."""
+    return re.sub(r' src="[^"]*"| loading="lazy"| decoding="async"', "", html)
+
+
+def assert_shows_what_the_page_shows(printed: list[str], page: Path) -> None:
+    """What copied code printed: its text outputs are the page's, in order, and every figure it
+    drew is on the page."""
+    figures = [p for p in printed if p.startswith(("<svg", '<div class="lit-photos"'))]
+    assert [p for p in printed if p and p not in figures] == outputs(page)
+    shown = without_image_sources(page.read_text(encoding="utf-8"))
+    assert len(figures) >= 6 and all(without_image_sources(f).strip() in shown for f in figures)
+
+
 def cell_output(cell) -> str:
     parts = []
     for out in cell["outputs"]:
@@ -201,8 +215,9 @@ def site_pages(site: Path) -> list[str]:
 class Visit:
     """Open one page and keep everything it did: requests, failures, console errors."""
 
-    def __init__(self, browser, url: str, origin: str, color_scheme: str = "light") -> None:
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=color_scheme)
+    def __init__(self, browser, url: str, origin: str, color_scheme: str = "light", width: int = 1280) -> None:
+        viewport = {"width": width, "height": 900 if width >= 1000 else 844}
+        self.context = browser.new_context(viewport=viewport, color_scheme=color_scheme)
         self.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=origin)
         self.page = self.context.new_page()
         self.origin = origin

@@ -171,3 +171,54 @@ def test_page_weight_and_screenshots(browser, server, site):
     assert dark.page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate"
     dark.page.screenshot(path=str(SCREENSHOTS / "chapter-dark.png"), full_page=True)
     dark.close()
+
+
+# Every code block is laid out even where the page would skip it until it nears the screen.
+SHOW_ALL = "* { content-visibility: visible !important; }"
+CODE_LAYOUT = """() => [...document.querySelectorAll('.md-content pre > code')].map(code => {
+    const pre = code.parentElement, c = code.getBoundingClientRect(), style = getComputedStyle(code);
+    const label = getComputedStyle(pre, '::before');
+    const button = pre.parentElement.querySelector('.md-clipboard');
+    return {first: code.textContent.split('\\n')[0], scrolls: code.scrollWidth > code.clientWidth,
+            textTop: c.top + parseFloat(style.paddingTop), buttonBottom: button && button.getBoundingClientRect().bottom,
+            labelLeft: label.content === 'none' ? null : pre.getBoundingClientRect().left + parseFloat(label.paddingLeft)};
+})"""
+
+
+def test_code_fits_at_1280_and_phones_keep_labels_and_buttons_clear(browser, server, site):
+    """At 1280 px no code block of a chapter page scrolls sideways. On a 390 px phone every Output
+    label starts where the text does, no copy button covers code, and axe finds nothing serious;
+    screenshots at 390 px in both themes."""
+    chapters = [path for path in site_pages(site) if path.startswith("chapters/")]
+    assert len(chapters) >= 3
+    wide, crowded = [], []
+    for path in chapters:
+        for width in (1280, 390):
+            visit = Visit(browser, server.base + path, server.origin, width=width)
+            visit.page.add_style_tag(content=SHOW_ALL)
+            blocks = visit.page.evaluate(CODE_LAYOUT)
+            assert len(blocks) >= 10, path
+            if width == 1280:
+                wide += [f"/{path}: {b['first'][:60]}" for b in blocks if b["scrolls"]]
+            else:
+                text_left = visit.page.evaluate("document.querySelector('.md-content article > p').getBoundingClientRect().left")
+                for b in blocks:
+                    if b["labelLeft"] is not None and b["labelLeft"] < text_left - 1:
+                        crowded.append(f"/{path}: Output label at {b['labelLeft']:.0f}px, text at {text_left:.0f}px")
+                    if b["buttonBottom"] is not None and b["buttonBottom"] > b["textTop"] + 1:
+                        crowded.append(f"/{path}: copy button over the code of {b['first'][:40]!r}")
+                visit.page.add_script_tag(path=str(AXE))
+                result = visit.page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+                crowded += [f"/{path} at 390 px: {v['id']}" for v in result["violations"] if v["impact"] in ("serious", "critical")]
+            visit.close()
+    assert wide == [], "code wider than its box at 1280 px"
+    assert crowded == []
+    SCREENSHOTS.mkdir(exist_ok=True)
+    for scheme in ("light", "dark"):
+        visit = Visit(browser, server.base + CHAPTER, server.origin, color_scheme=scheme, width=390)
+        visit.page.add_style_tag(content=SHOW_ALL)  # the same picture on every run
+        visit.page.locator(".language-text.highlight").first.scroll_into_view_if_needed()
+        visit.page.evaluate("window.scrollBy(0, -300)")
+        visit.page.wait_for_timeout(200)
+        visit.page.screenshot(path=str(SCREENSHOTS / f"chapter-390-{scheme}.png"))
+        visit.close()

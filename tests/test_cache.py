@@ -131,7 +131,10 @@ def test_warm_builds_equal_cold_builds_after_prose_and_code_edits(workspace, sit
     built_files = [p for p in site.rglob("*") if p.is_file()]
     assert any(p.suffix == ".ipynb" for p in built_files) and any(p.suffix == ".html" for p in built_files)
     marked = [p.relative_to(site) for p in built_files if VOLATILE.search(p.read_bytes())]
-    assert {p.parts[0] for p in marked} == {"chapters", "notebooks"} and len(marked) == 3, marked
+    # The benchmark table on its page, in its notebook and in that notebook's page; and the source
+    # of literate.drawing.volatile itself, in the drawing notebook (its page shows it escaped).
+    assert sorted(p.as_posix() for p in marked) == ["chapters/faster/index.html", "notebooks/drawing/drawing.ipynb",
+                                                   "notebooks/faster/faster.ipynb", "notebooks/faster/index.html"]
 
     unchanged = built(workspace, tmp_path / "unchanged")
     assert ran(unchanged) == ([], 4)

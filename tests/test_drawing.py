@@ -10,16 +10,16 @@ import xml.etree.ElementTree as ET
 import torch
 from PIL import Image
 
-from literate import receptive_field
 from literate.drawing import (
+    _diverging,
+    _svg_figure,
+    _svg_matrix,
     corr2d_figure,
-    diverging,
     heatmaps,
     log_plot,
-    png_image,
+    photo_figure,
     receptive_field_figure,
-    svg_figure,
-    svg_matrix,
+    volatile,
 )
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -30,13 +30,14 @@ def parse(svg_text: str) -> ET.Element:
 
 
 def test_figure_is_named_and_described():
-    root = parse(svg_figure(100, 50, "k", "A <title>", "Some & description", "<g/>"))
-    assert root.get("role") == "img" and root.get("aria-labelledby") == "k-title k-desc"
+    root = parse(_svg_figure(100, 50, "A <title>", "Some & description", "<g/>"))
+    assert root.get("id") == "a-title"  # the id is made from the title
+    assert root.get("role") == "img" and root.get("aria-labelledby") == "a-title-title a-title-desc"
     assert root.find(f"{SVG}title").text == "A <title>" and root.find(f"{SVG}desc").text == "Some & description"
 
 
 def test_matrix_cells_values_and_marks():
-    root = parse(svg_figure(200, 200, "m", "t", "d", svg_matrix(torch.tensor([[1.0, 2.5], [3.0, -4.0]]), 0, 0, marked={(1, 0)})))
+    root = parse(_svg_figure(200, 200, "t", "d", _svg_matrix(torch.tensor([[1.0, 2.5], [3.0, -4.0]]), 0, 0, marked={(1, 0)})))
     values = [t.text for t in root.iter(f"{SVG}text")]
     assert values == ["1", "2.5", "3", "-4"]
     marked = [r for r in root.iter(f"{SVG}rect") if "lit-marked" in r.get("class")]
@@ -44,7 +45,7 @@ def test_matrix_cells_values_and_marks():
 
 
 def test_diverging_colours_are_centred_on_zero():
-    colour = diverging(2.0)
+    colour = _diverging(2.0)
     assert colour(0.0) == "#f0f0f0"
     assert colour(2.0) == "#b2182b" and colour(5.0) == "#b2182b"  # clipped at the limit
     assert colour(-2.0) == "#2166ac"
@@ -52,10 +53,14 @@ def test_diverging_colours_are_centred_on_zero():
 
 
 def test_heatmaps_share_one_scale():
-    svg = heatmaps([torch.tensor([[1.0, -1.0]]), torch.tensor([[0.5]])], ["a", "b"], "h", "t", "d")
+    svg = heatmaps([torch.tensor([[1.0, -1.0]]), torch.tensor([[0.5]])], ["a", "b"], "Two maps")
     fills = re.findall(r"fill:(#[0-9a-f]{6})", svg)
-    colour = diverging(1.0)
+    colour = _diverging(1.0)
     assert fills[:3] == [colour(1.0), colour(-1.0), colour(0.5)]
+    # The description is worked out from the tensors.
+    description = parse(svg).find(f"{SVG}desc").text
+    assert "a: 1 × 2, values from -1 to 1; b: 1 × 1, values from 0.5 to 0.5" in description
+    assert 'id="two-maps"' in svg
 
 
 def test_corr2d_figure_works_out_the_first_entry():
@@ -70,8 +75,7 @@ def test_corr2d_figure_works_out_the_first_entry():
 
 def test_receptive_field_figure_lists_each_cells_field():
     layers = [torch.zeros(4, 4), torch.zeros(3, 3), torch.zeros(2, 2)]
-    sizes = [(2, 2), (2, 2)]
-    svg = receptive_field_figure(layers, ["X", "Y", "Z"], lambda l, i, j: receptive_field(sizes[:l], (i, j)), start=(2, 1, 0))
+    svg = receptive_field_figure(layers, ["X", "Y", "Z"], [(2, 2), 2], start=(2, 1, 0))
     root = parse(svg)
     assert root.get("role") == "group"
     cells = {g.get("id"): g for g in root.iter(f"{SVG}g") if g.get("id")}
@@ -89,18 +93,32 @@ def test_receptive_field_figure_lists_each_cells_field():
 
 
 def test_log_plot_has_one_point_per_value():
-    root = parse(log_plot([10.0, 1.0, 0.1], "p", "t", "d", "x", "y"))
+    root = parse(log_plot([10.0, 1.0, 0.1], "A plot", xlabel="x", ylabel="y"))
+    assert root.find(f"{SVG}desc").text == "y at x 1 to 3: from 10 to 0.1, lowest 0.1, highest 10."
     assert len(list(root.iter(f"{SVG}circle"))) == 3
     ys = [float(c.get("cy")) for c in root.iter(f"{SVG}circle")]
     assert ys[0] < ys[1] < ys[2] and abs((ys[1] - ys[0]) - (ys[2] - ys[1])) < 0.2  # equal steps on a log axis
 
 
-def test_png_image_is_deterministic_and_the_right_size():
-    image = torch.linspace(-1, 1, 12 * 7).reshape(12, 7)
-    first, second = png_image(image, "a ramp", -1, 1), png_image(image, "a ramp", -1, 1)
-    assert first == second
-    data = base64.b64decode(re.search(r"base64,([^\"]+)", first)[1])
-    decoded = Image.open(io.BytesIO(data))
-    assert decoded.mode == "L" and decoded.size == (7, 12)
-    assert decoded.getpixel((0, 0)) == 0 and decoded.getpixel((6, 11)) == 255
+def test_photo_figure_is_deterministic_and_shows_signed_images_around_mid_grey():
+    ramp = torch.linspace(0, 1, 12 * 7).reshape(12, 7)
+    edges = torch.linspace(-2, 2, 12 * 7).reshape(12, 7)
+    first = photo_figure([ramp, edges], ["a ramp", "signed"], saturate=2)
+    assert first == photo_figure([ramp, edges], ["a ramp", "signed"], saturate=2)
+    images = []
+    for data in re.findall(r"base64,([^\"]+)", first):
+        images.append(Image.open(io.BytesIO(base64.b64decode(data))))
+    assert [(im.mode, im.size) for im in images] == [("L", (7, 12))] * 2
+    assert images[0].getpixel((0, 0)) == 0 and images[0].getpixel((6, 11)) == 255
+    # Signed: zero is mid-grey; the scale ends at max |value| / saturate = 1, so 2 is clipped white.
+    zero = images[1].getpixel((6, 5)), images[1].getpixel((0, 6))  # -0.024 and +0.024
+    assert 120 <= min(zero) and max(zero) <= 135
+    assert images[1].getpixel((6, 11)) == 255 and images[1].getpixel((0, 0)) == 0
     assert 'alt="a ramp"' in first and 'width="7" height="12"' in first
+    assert "<figcaption>signed</figcaption>" in first
+
+
+def test_volatile_marks_the_region_that_differs_between_builds():
+    marked = volatile("| a |\n|---|\n| 1 |")
+    assert marked.index("<!-- volatile -->") < marked.index("| 1 |") < marked.index("<!-- /volatile -->")
+    assert "data-search-exclude" in marked and 'tabindex="0"' in marked

@@ -109,3 +109,16 @@ def test_make_bench_prints_a_ratio_table():
     assert len(table) == 4
     for row in table:
         float(row[5]), float(row[6]), float(row[7])  # loop, unfold, shift: ratios to conv2d
+
+
+@pytest.mark.parametrize("fast", [corr2d_unfold, corr2d_shift], ids=["unfold", "shift"])
+def test_gradients_reach_the_input_and_the_kernel_as_through_conv2d(fast):
+    generator = torch.Generator().manual_seed(0)
+    X = torch.randn(2, 7, 9, dtype=torch.float64, generator=generator, requires_grad=True)
+    K = torch.randn(3, 2, dtype=torch.float64, generator=generator, requires_grad=True)
+    weights = torch.randn(2, 5, 8, dtype=torch.float64, generator=generator)  # a loss that weighs every entry
+    (fast(X, K) * weights).sum().backward()
+    got = X.grad, K.grad
+    X.grad, K.grad = None, None
+    (F.conv2d(X[:, None], K[None, None])[:, 0] * weights).sum().backward()
+    torch.testing.assert_close(got, (X.grad, K.grad), rtol=1e-12, atol=1e-12)

@@ -98,7 +98,11 @@ def test_the_published_site_works_under_its_sub_path(published_server, browser):
     server = published_server
     chapter = Visit(browser, server.base + "chapters/convolutions/", server.origin)
     assert chapter.page.locator("svg.lit-figure").count() == 5
-    assert chapter.page.evaluate("[...document.querySelectorAll('img.lit-photo')].every(i => i.naturalWidth > 0)")
+    photos = chapter.page.locator("img.lit-photo")
+    assert photos.count() == 3
+    for n in range(3):  # loaded lazily: each one as it comes into view
+        photos.nth(n).scroll_into_view_if_needed()
+        chapter.page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=photos.nth(n).element_handle())
     chapter.close()
 
     notebook = Visit(browser, server.base + "notebooks/convolutions/", server.origin)

@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.helpers import COPY_RUNNER, PUBLISHED, cell_output, copied_code, outputs, page_text
+from tests.helpers import COPY_RUNNER, PUBLISHED, assert_shows_what_the_page_shows, cell_output, copied_code, page_text
 
 pytestmark = pytest.mark.site
 
@@ -110,9 +110,7 @@ def test_the_pages_install_line_then_the_copied_code_reproduce_the_page(served, 
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     printed = json.loads((empty / "printed.json").read_text(encoding="utf-8"))
-    figures = [p for p in printed if p.startswith(("<svg", "<figure"))]
-    assert [p for p in printed if p and p not in figures] == outputs(page)
-    assert len(figures) >= 6 and all(f.strip() in page.read_text(encoding="utf-8") for f in figures)
+    assert_shows_what_the_page_shows(printed, page)
 
 
 def test_the_wheel_is_the_package_with_lower_bounds_only(served):

@@ -27,6 +27,8 @@ KATEX_DIST = ROOT / "node_modules" / "katex" / "dist"
 RENDERER = ROOT / "tools" / "katex_render.cjs"
 KIND = "math"
 _MATH = re.compile(r'<(?P<tag>span|div) class="arithmatex">(?P<tex>.*?)</(?P=tag)>', re.S)
+# A displayed formula scrolls sideways where it is wider than a phone: reachable by keyboard.
+_SCROLLS = ' tabindex="0"'
 _memory: dict[str, dict[str, str]] = {}  # KaTeX version -> {formula key: HTML}, across serve rebuilds
 
 
@@ -77,7 +79,8 @@ class Math:
             self._render(missing)
         for page in self.pending.values():
             page.content = _MATH.sub(
-                lambda m: f'<{m["tag"]} class="arithmatex">{self.rendered[self._key(_formula(m))]}</{m["tag"]}>',
+                lambda m: f'<{m["tag"]} class="arithmatex"{_SCROLLS if m["tag"] == "div" else ""}>'
+                          f'{self.rendered[self._key(_formula(m))]}</{m["tag"]}>',
                 page.content,
             )
         self.pending.clear()

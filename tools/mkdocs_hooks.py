@@ -8,7 +8,8 @@ modules that do the work. Each of those has one job:
 - `tools.notebook_pages` and `tools.notebook`: each chapter as a notebook page;
 - `tools.page_cache`: rendered pages, search entries and compiled templates, cached;
 - `tools.wheel`: the package as a wheel on the site, and its install line;
-- `tools.katex`: math rendered at build time; `tools.edit_links`, `tools.accessibility`.
+- `tools.katex`: math rendered at build time; `tools.images`: embedded PNGs moved to files;
+- `tools.edit_links`, `tools.accessibility`.
 """
 
 from __future__ import annotations
@@ -28,12 +29,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # hooks are loaded by file path; make `tools` importable
     sys.path.insert(0, str(ROOT))
 
-from tools import accessibility, cache, chapter, edit_links, katex, notebook_pages, package_sync, page_cache, wheel  # noqa: E402
+from tools import accessibility, cache, chapter, edit_links, images, katex, notebook_pages, package_sync, page_cache, wheel  # noqa: E402
 from tools.execution import Runner, block_id  # noqa: E402
 
 log = logging.getLogger("mkdocs.hooks")
 KATEX_URI = "assets/katex"
-KATEX_FILES = ["katex-swap.min.css", "katex.min.js", "contrib/auto-render.min.js"]
+KATEX_FILES = ["katex-swap.min.css"]  # and its fonts: math is HTML rendered at build time
 
 
 class _Build:
@@ -164,7 +165,6 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
 
 def on_page_content(html: str, page, config, files) -> str:
     """Check every executed block ran; write a chapter's notebook; note math; fix notebook pages."""
-    _build.math.collect(page, html)
     if page.file.src_uri in _build.models:
         model, name = _build.models[page.file.src_uri]
         outputs = _build.runner.finish(name)
@@ -172,6 +172,7 @@ def on_page_content(html: str, page, config, files) -> str:
             _build.notebooks.write(model, name, page.file.src_uri, outputs)
     if page.file.src_uri.startswith(notebook_pages.NOTEBOOKS):
         html = notebook_pages.fix_page(html, page)
+    _build.math.collect(page, html)
     return html
 
 
@@ -182,6 +183,7 @@ def on_env(env, config, files):
 
 
 def on_post_page(output: str, page, config) -> str:
+    output = images.to_files(output, page.url, config.site_dir)
     return accessibility.name_search_dialog(output)
 
 

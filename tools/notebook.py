@@ -30,6 +30,11 @@ def is_html(block: Block) -> bool:
     return block.options.get("html", "no").lower() not in {"", "no", "off", "false", "0"}
 
 
+def is_markdown(block: Block) -> bool:
+    """Whether markdown-exec renders the block's output as Markdown: neither `html` nor `result`."""
+    return not is_html(block) and "result" not in block.options
+
+
 def notebook_markdown(text: str) -> str:
     """Site-only Markdown made readable in Jupyter: admonitions (and their indented bodies, also
     when a code cell interrupts them) as quotes, ++key++ as <kbd>, and links to other pages of the
@@ -89,6 +94,8 @@ def chapter_notebook(model: Chapter, outputs: dict[int, str], preface: str = "",
         cell_outputs = []
         if printed and is_html(block):
             cell_outputs.append(v4.new_output("display_data", data={"text/html": printed, "text/plain": HTML_PLAIN}))
+        elif printed and is_markdown(block):  # a table, say: shown as the page shows it
+            cell_outputs.append(v4.new_output("display_data", data={"text/markdown": printed, "text/plain": printed}))
         elif printed:
             cell_outputs.append(v4.new_output("stream", name="stdout", text=printed))
         cells.append(v4.new_code_cell(block.code, execution_count=count, outputs=cell_outputs))

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
-from mkdocs.utils import get_relative_url
 
+from tools import css_prune
 from tools.atomic import write_atomic
 from tools.cache import Store, digest
 from tools.chapter import Chapter
@@ -27,7 +27,12 @@ from tools.wheel import with_install_line
 CHAPTERS = "chapters/"
 NOTEBOOKS = "notebooks/"
 KIND = "notebooks"
-KATEX_SCRIPTS = ["assets/katex/katex.min.js", "assets/katex/contrib/auto-render.min.js", "assets/javascripts/katex-init.js"]
+# nbconvert leaves a Markdown cell's math as $...$ and $$...$$ text; outside code, it becomes the
+# markup pymdownx.arithmatex gives the chapters, so that tools.katex renders it at build time.
+_CODE = re.compile(r"(<(pre|code|script|style)\b.*?</\2>)", re.S)
+_DISPLAY = re.compile(r"\$\$(.+?)\$\$", re.S)
+_INLINE = re.compile(r"(?<![\\$])\$(?!\$)([^$<>]+?)(?<![\\$])\$")
+_MERMAID = re.compile(r'<script type="module">(?:(?!</script>).)*jp-Mermaid.*?</script>', re.S)
 PREFACE = (
     "*This notebook is generated from the chapter `{source}` of the site, with the outputs of the "
     "site's build. It runs wherever PyTorch does (Colab, or your own Jupyter): its first cell "
@@ -94,11 +99,25 @@ class Notebooks:
         cache_render(page, self.store, KIND, key)
 
 
+def _math_markup(html: str) -> str:
+    def convert(text: str) -> str:
+        text = _DISPLAY.sub(lambda m: f'<span class="arithmatex">\\[{m[1]}\\]</span>', text)
+        return _INLINE.sub(lambda m: f'<span class="arithmatex">\\({m[1]}\\)</span>', text)
+
+    parts = _CODE.split(html)  # [text, code, tag, text, code, tag, ...]
+    return "".join(convert(part) if n % 3 == 0 else part for n, part in enumerate(parts) if n % 3 != 2)
+
+
 def fix_page(html: str, page) -> str:
-    """A rendered notebook page made to fit the site: local math, keyboard access, edit link, search."""
-    # nbconvert's template loads MathJax from a CDN; the site's own KaTeX renders the math.
+    """A rendered notebook page made to fit the site: math rendered at build time, only the styles
+    it uses, no scripts it does not need, keyboard access, edit link, search."""
+    # nbconvert's template loads MathJax from a CDN; the site's own KaTeX renders the math at build
+    # time (tools.katex), as on the chapter pages.
     html = re.sub(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", "", html, flags=re.S)
-    html += "".join(f'<script src="{get_relative_url(uri, page.url)}"></script>' for uri in KATEX_SCRIPTS)
+    html = _math_markup(html)
+    # Mermaid diagrams: none in our notebooks, so no loader (it names a CDN).
+    html = _MERMAID.sub("", html)
+    html = css_prune.prune_styles(html)
     # Scrollable code must be reachable by keyboard: code cells, and code blocks in Markdown cells.
     html = html.replace('<div class="highlight-ipynb', '<div tabindex="0" class="highlight-ipynb')
     html = html.replace('<div class="highlight"><pre>', '<div class="highlight"><pre tabindex="0">')

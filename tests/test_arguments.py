@@ -1,0 +1,344 @@
+"""Every public callable of `literate`, fed malformed arguments (hypothesis).
+
+Each call either raises TypeError or ValueError whose message names the callable, or returns a
+result that is right: equal to PyTorch's conv2d where one is defined (integer dtypes wrap as
+PyTorch's integer arithmetic does), or checked against an independent reference otherwise. Never
+another exception, never a silent wrong result.
+"""
+
+from __future__ import annotations
+
+import math
+import xml.etree.ElementTree as ET
+
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+import literate
+from literate import (
+    Conv2D,
+    bench_table,
+    benchmark,
+    check_corr2d_args,
+    check_pair,
+    convolve2d,
+    corr2d,
+    corr2d_shift,
+    corr2d_unfold,
+    is_int,
+    machine_summary,
+    median_time,
+    receptive_field,
+)
+from literate.drawing import corr2d_figure, heatmaps, log_plot, photo_figure, receptive_field_figure, show, volatile
+
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+DTYPES = [torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.uint8, torch.int8, torch.int32,
+          torch.int64, torch.bool, torch.complex64]
+
+
+@st.composite
+def tensors(draw, max_rank=4, max_side=4):
+    """Tensors of any rank (empty dimensions too), any of DTYPES, on the CPU or the meta device."""
+    shape = draw(st.lists(st.integers(0, max_side), max_size=max_rank))
+    dtype = draw(st.sampled_from(DTYPES))
+    values = torch.randint(-3, 4, shape, generator=torch.Generator().manual_seed(draw(st.integers(0, 2**16))))
+    T = values.to(dtype) if dtype is not torch.uint8 else values.abs().to(dtype)
+    return T.to("meta") if draw(st.integers(0, 9)) == 0 else T
+
+
+def mostly(good, bad):
+    """good three times in four, else bad (st.one_of would weigh every alternative of bad alike)."""
+    return st.integers(0, 3).flatmap(lambda n: bad if n == 0 else good)
+
+
+@st.composite
+def good_matrices(draw, max_side=5):
+    h, w = draw(st.integers(1, max_side)), draw(st.integers(1, max_side))
+    generator = torch.Generator().manual_seed(draw(st.integers(0, 2**16)))
+    return torch.randint(-3, 4, (h, w), generator=generator).to(draw(st.sampled_from(DTYPES[:4])))
+
+
+def matrices():
+    """Mostly well-formed 2-D tensors, so that many calls get through to a result."""
+    return mostly(good_matrices(), tensors(max_rank=3))
+
+
+@st.composite
+def inputs_and_kernels(draw, batched=False):
+    """Mostly an input (..., h, w) and a kernel (kh, kw) that fits, of any real dtypes; sometimes
+    one of them malformed, the two swapped, or the input on the meta device."""
+    h, w = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    kh, kw = draw(st.integers(1, h)), draw(st.integers(1, w))
+    lead = draw(st.lists(st.integers(1, 2), max_size=2)) if batched else []
+    generator = torch.Generator().manual_seed(draw(st.integers(0, 2**16)))
+    X = torch.randint(-3, 4, (*lead, h, w), generator=generator).to(draw(st.sampled_from(DTYPES)))
+    K = torch.randint(-3, 4, (kh, kw), generator=generator).to(draw(st.sampled_from(DTYPES)))
+    spoil = draw(st.sampled_from(["nothing", "nothing", "X", "K", "swap", "meta"]))
+    if spoil == "X":
+        X = draw(st.one_of(tensors(), JUNK))
+    elif spoil == "K":
+        K = draw(st.one_of(tensors(), JUNK))
+    elif spoil == "swap":
+        X, K = K, X
+    elif spoil == "meta":
+        X = X.to("meta")
+    return X, K
+
+
+JUNK = st.one_of(st.none(), st.booleans(), st.integers(-3, 5), st.floats(allow_nan=True), st.text(max_size=3),
+                 st.lists(st.integers(-2, 4), max_size=3), st.tuples(st.floats(-2, 4), st.integers(-2, 4)))
+SIZES = st.one_of(st.integers(-1, 4), st.tuples(st.integers(-1, 4), st.integers(-1, 4)),
+                  st.lists(st.integers(-1, 4), max_size=3), JUNK)
+
+
+def outcome(name: str, call):
+    """The call's result, or None when it raised TypeError or ValueError naming `name`."""
+    try:
+        result = call()
+    except (TypeError, ValueError) as error:
+        assert name in str(error), f"{type(error).__name__} does not name {name}: {error}"
+        event(f"{name}: rejected")
+        return None
+    event(f"{name}: returned")
+    return result
+
+
+def assert_conv2d(result, X, K, flip=False):
+    """result equals PyTorch's conv2d of X (..., h, w) with K (kh, kw), computed in float64."""
+    K = K.flip(0, 1) if flip else K
+    h, w = X.shape[-2:]
+    ref = F.conv2d(X.double().reshape(-1, 1, h, w), K.double()[None, None])
+    ref = ref.reshape(*X.shape[:-2], *ref.shape[-2:])
+    assert result.shape == ref.shape and result.dtype == torch.promote_types(X.dtype, K.dtype)
+    if not result.dtype.is_floating_point:  # integer arithmetic wraps, as PyTorch's own does
+        torch.testing.assert_close(result, ref.to(torch.int64).to(result.dtype), rtol=0, atol=0)
+        return
+    loose = result.dtype in (torch.float16, torch.bfloat16)
+    scale = 1 + (ref.abs().max().item() if ref.numel() else 0)
+    torch.testing.assert_close(result.double(), ref, rtol=0, atol=(5e-2 if loose else 1e-4) * scale)
+
+
+# literate.convolutions and literate.faster: tensors in, tensors out ------------------------------
+
+
+@pytest.mark.parametrize("fn", [corr2d, corr2d_unfold, corr2d_shift, convolve2d], ids=lambda fn: fn.__name__)
+@SETTINGS
+@given(data=st.data())
+def test_cross_correlations(fn, data):
+    X, K = data.draw(inputs_and_kernels(batched=fn in (corr2d_unfold, corr2d_shift)))
+    result = outcome(fn.__name__, lambda: fn(X, K))
+    if result is not None:
+        assert_conv2d(result, X, K, flip=fn is convolve2d)
+
+
+@SETTINGS
+@given(batched=st.booleans(), data=st.data())
+def test_check_corr2d_args(batched, data):
+    X, K = data.draw(inputs_and_kernels(batched=batched))
+    if outcome("corr2d", lambda: check_corr2d_args(X, K, batched=batched)) is None:
+        return
+    assert X.dim() == 2 or (batched and X.dim() > 2)  # it let through only what can be correlated
+    assert 0 < K.shape[0] <= X.shape[-2] and 0 < K.shape[1] <= X.shape[-1]
+
+
+@SETTINGS
+@given(size=SIZES, x=st.one_of(matrices(), JUNK))
+def test_conv2d_layer(size, x):
+    torch.manual_seed(0)
+    layer = outcome("Conv2D", lambda: Conv2D(size))
+    if layer is None:
+        return
+    expected = (size, size) if is_int(size) else tuple(size)
+    assert tuple(layer.weight.shape) == expected and min(expected) >= 1
+    with torch.no_grad():
+        y = outcome("Conv2D", lambda: layer(x))
+        if y is not None:
+            reference = F.conv2d(x.double()[None, None], layer.weight.double()[None, None])[0, 0] + layer.bias.double()
+            torch.testing.assert_close(y.double(), reference, rtol=0, atol=1e-3 * (1 + reference.abs().max().item()))
+
+
+@SETTINGS
+@given(value=SIZES, least=st.sampled_from([0, 1]), single=st.booleans())
+def test_check_pair(value, least, single):
+    pair = outcome("caller", lambda: check_pair(value, "caller", "size", least=least, single=single))
+    if pair is not None:
+        assert len(pair) == 2 and all(type(v) is int and v >= least for v in pair)
+        assert pair == ((value, value) if single and is_int(value) else tuple(value))
+
+
+def autograd_field(kernel_sizes, strides, position):
+    """The input entries that reach one output entry, found by autograd through conv2d."""
+    pairs = [(k, k) if isinstance(k, int) else k for k in kernel_sizes]
+    steps = [(s, s) if isinstance(s, int) else s for s in strides]
+    n = list(position)
+    for (kh, kw), (sh, sw) in zip(reversed(pairs), reversed(steps)):  # input big enough for the position
+        n = [(n[0]) * sh + kh, (n[1]) * sw + kw]
+    x = torch.zeros(1, 1, n[0] + 1, n[1] + 1, dtype=torch.float64, requires_grad=True)
+    out = x
+    for (kh, kw), step in zip(pairs, steps):
+        out = F.conv2d(out, torch.ones(1, 1, kh, kw, dtype=torch.float64), stride=step)
+    out[0, 0, position[0], position[1]].backward()
+    reached = (x.grad[0, 0] != 0).nonzero()
+    return (range(int(reached[:, 0].min()), int(reached[:, 0].max()) + 1),
+            range(int(reached[:, 1].min()), int(reached[:, 1].max()) + 1))
+
+
+LAYER_SIZES = mostly(st.one_of(st.integers(1, 3), st.tuples(st.integers(1, 3), st.integers(1, 3))),
+                     st.one_of(st.integers(-1, 3), st.tuples(st.integers(0, 3), st.integers(0, 3)), JUNK))
+
+
+@SETTINGS
+@given(kernel_sizes=mostly(st.lists(LAYER_SIZES, min_size=1, max_size=3), JUNK),
+       strides=mostly(st.one_of(st.none(), st.lists(LAYER_SIZES, min_size=1, max_size=3)),
+                      st.one_of(st.lists(LAYER_SIZES, max_size=3), JUNK)),
+       position=mostly(st.tuples(st.integers(0, 3), st.integers(0, 3)),
+                       st.one_of(st.tuples(st.integers(-1, 3), st.integers(-1, 3)), JUNK)))
+def test_receptive_field(kernel_sizes, strides, position):
+    fields = outcome("receptive_field", lambda: receptive_field(kernel_sizes, position, strides))
+    if fields is None:
+        return
+    assert len(fields) == len(kernel_sizes) + 1 and fields[-1] == (range(position[0], position[0] + 1),
+                                                                     range(position[1], position[1] + 1))
+    assert fields[0] == autograd_field(kernel_sizes, strides or [1] * len(kernel_sizes), position)
+
+
+@SETTINGS
+@given(fn=mostly(st.just("counter"), JUNK), repeats=mostly(st.integers(1, 3), st.one_of(st.integers(-1, 0), JUNK)))
+def test_median_time(fn, repeats):
+    calls = []
+    fn = (lambda: calls.append(1)) if fn == "counter" else fn
+    seconds = outcome("median_time", lambda: median_time(fn, repeats))
+    if seconds is not None:
+        assert seconds >= 0 and len(calls) == repeats + 1  # one warm-up run, then `repeats` timed ones
+
+
+@settings(max_examples=40, deadline=None)
+@given(methods=mostly(st.just({"shift": corr2d_shift}), st.one_of(st.just({"bad": 3}), JUNK)),
+       sizes=mostly(st.lists(st.integers(3, 6), min_size=1, max_size=2),
+                    st.one_of(st.lists(st.integers(-1, 6), max_size=2), JUNK)),
+       kernel_sizes=mostly(st.lists(st.integers(1, 3), min_size=1, max_size=2),
+                           st.one_of(st.lists(st.integers(-1, 3), max_size=2), JUNK)),
+       repeats=mostly(st.integers(1, 2), st.integers(-1, 0)),
+       threads=mostly(st.integers(1, 2), st.one_of(st.integers(-1, 0), JUNK)),
+       seed=mostly(st.integers(0, 2), st.one_of(st.just(-1), JUNK)))
+def test_benchmark_and_its_table(methods, sizes, kernel_sizes, repeats, threads, seed):
+    threads_before = torch.get_num_threads()
+    rows = outcome("benchmark", lambda: benchmark(methods, sizes, kernel_sizes, repeats, threads, seed))
+    assert torch.get_num_threads() == threads_before  # restored, whatever happened
+    if rows is None:
+        return
+    assert [(r["size"], r["kernel"]) for r in rows] == [(n, k) for n in sizes for k in kernel_sizes]
+    assert all(r["conv2d_s"] > 0 and set(r["ratios"]) == set(methods) for r in rows)
+    table = bench_table(rows, machine_summary(threads))
+    assert table.count("\n| ") == len(rows) and f"{threads} thread" in table
+
+
+@SETTINGS
+@given(rows=st.one_of(JUNK, st.lists(st.dictionaries(st.text(max_size=2), st.integers()), max_size=2)),
+       threads=st.one_of(st.integers(-1, 3), JUNK))
+def test_bench_table_and_machine_summary_reject_what_they_cannot_read(rows, threads):
+    assert outcome("bench_table", lambda: bench_table(rows, "machine")) is None
+    summary = outcome("machine_summary", lambda: machine_summary(threads))
+    if summary is not None:
+        assert summary.endswith(f"{threads} thread") and threads >= 1
+
+
+# literate.drawing: figures ------------------------------------------------------------------------
+
+NAMES = st.one_of(st.lists(st.text(min_size=1, max_size=3), max_size=3), JUNK)
+
+
+@st.composite
+def named_matrices(draw):
+    """Mostly matrices with as many names; sometimes anything at all."""
+    count = draw(st.integers(1, 3))
+    tensors_ = draw(mostly(st.lists(matrices(), min_size=count, max_size=count), JUNK))
+    names = draw(mostly(st.lists(st.sampled_from(["X", "K", "Y z"]), min_size=count, max_size=count), NAMES))
+    return tensors_, names
+
+
+def svg(text: str) -> ET.Element:
+    root = ET.fromstring(text)
+    assert root.find("{http://www.w3.org/2000/svg}title").text  # well-formed, and named
+    return root
+
+
+@SETTINGS
+@given(tensors_and_names=named_matrices(), title=mostly(st.just("A title"), st.one_of(st.text(max_size=4), JUNK)))
+def test_heatmaps(tensors_and_names, title):
+    tensors_, names = tensors_and_names
+    figure = outcome("heatmaps", lambda: heatmaps(tensors_, names, title))
+    if figure is not None:
+        cells = [t.text for t in svg(figure).iter("{http://www.w3.org/2000/svg}text") if "lit-value" in t.get("class")]
+        assert cells == [f"{v:g}" for T in tensors_ for v in T.flatten().tolist()]
+
+
+@SETTINGS
+@given(values=mostly(st.lists(st.floats(1e-3, 1e3), min_size=1, max_size=4),
+                     st.one_of(st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=4), JUNK)),
+       title=mostly(st.just("A title"), st.one_of(st.text(max_size=3), JUNK)))
+def test_log_plot(values, title):
+    figure = outcome("log_plot", lambda: log_plot(values, title, xlabel="step", ylabel="loss"))
+    if figure is not None:
+        assert all(0 < v < math.inf for v in values)
+        assert len(list(svg(figure).iter("{http://www.w3.org/2000/svg}circle"))) == len(values)
+
+
+@SETTINGS
+@given(images_and_captions=named_matrices())
+def test_photo_figure(images_and_captions):
+    images, captions = images_and_captions
+    figure = outcome("photo_figure", lambda: photo_figure(images, captions))
+    if figure is not None:
+        assert figure.count("<img ") == len(images) == len(captions)
+
+
+@SETTINGS
+@given(data=st.data(), spoil_Y=st.booleans())
+def test_corr2d_figure(data, spoil_Y):
+    X, K = data.draw(inputs_and_kernels())
+    Y = data.draw(st.one_of(matrices(), JUNK)) if spoil_Y else outcome("corr2d", lambda: corr2d(X, K))
+    figure = outcome("corr2d_figure", lambda: corr2d_figure(X, K, Y))
+    if figure is not None:
+        assert Y.shape == (X.shape[0] - K.shape[0] + 1, X.shape[1] - K.shape[1] + 1)
+        svg(figure)
+
+
+@SETTINGS
+@given(sizes=st.lists(LAYER_SIZES, max_size=2),
+       start=mostly(st.tuples(*[st.integers(0, 2)] * 3), st.one_of(st.tuples(*[st.integers(-1, 3)] * 3), JUNK)),
+       names=mostly(st.just(["X", "Y", "Z"]), NAMES))
+def test_receptive_field_figure(sizes, start, names):
+    names = names[:len(sizes) + 1] if isinstance(names, list) else names
+    layers = [torch.zeros(5, 5)]
+    for size in sizes:  # layers that fit the kernel sizes where those are sizes at all
+        pair = (size, size) if is_int(size) else size
+        kh, kw = pair if isinstance(pair, tuple) and all(map(is_int, pair)) else (1, 1)
+        h, w = layers[-1].shape
+        layers.append(torch.zeros(max(h - kh + 1, 1), max(w - kw + 1, 1)))
+    figure = outcome("receptive_field_figure", lambda: receptive_field_figure(layers, names, sizes, start))
+    if figure is not None:
+        root = svg(figure)
+        ids = {g.get("id") for g in root.iter("{http://www.w3.org/2000/svg}g")}
+        fields = [g.get("data-field").split() for g in root.iter("{http://www.w3.org/2000/svg}g") if g.get("id")]
+        assert all(set(field) <= ids for field in fields)  # every highlighted cell exists
+
+
+@SETTINGS
+@given(text=mostly(st.just("<b>text</b>"), st.one_of(st.text(max_size=4), JUNK)))
+def test_show_and_volatile(text):
+    for name, fn in [("show", show), ("volatile", volatile)]:
+        if outcome(name, lambda: fn(text)) is None:
+            continue
+        assert isinstance(text, str) and text.strip()
+
+
+def test_every_public_callable_is_tested_here():
+    tested = {"corr2d", "corr2d_unfold", "corr2d_shift", "convolve2d", "check_corr2d_args", "Conv2D", "check_pair",
+              "is_int", "receptive_field", "median_time", "benchmark", "bench_table", "machine_summary", "heatmaps",
+              "log_plot", "photo_figure", "corr2d_figure", "receptive_field_figure", "show", "volatile", "CELL"}
+    assert set(literate.__all__) == tested
