@@ -30,8 +30,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 PY_STAMP := $(VENV)/.installed
 JS_STAMP := node_modules/.installed
+LH_STAMP := tools/lighthouse/node_modules/.installed
 
-.PHONY: help setup browser serve build test tangle check-tangle bench bench-build clean
+.PHONY: help setup browser serve build test tangle check-tangle bench bench-build lighthouse clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -87,6 +88,14 @@ bench: setup ## Run the benchmarks in bench/ (ratios against a reference measure
 
 bench-build: setup ## Time warm builds, rebuilds and serve's edit-to-refresh against a cold build
 	$(PY) -m bench.build
+
+# Lighthouse is pinned on its own (tools/lighthouse/package-lock.json): set-up and the tests never install it.
+$(LH_STAMP): tools/lighthouse/package.json tools/lighthouse/package-lock.json $(PY_STAMP)
+	$(PY) -m tools.node npm ci --prefix tools/lighthouse --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+lighthouse: build browser $(LH_STAMP) ## Lighthouse scores of every page (mobile preset, median of 3 runs, served with gzip)
+	$(PY) -m tools.lighthouse --site site --runs 3
 
 clean: ## Remove build outputs and the build cache (keeps .venv and node_modules)
 	rm -rf site .cache .pytest_cache .hypothesis build *.egg-info
