@@ -13,6 +13,10 @@ pytestmark = pytest.mark.site
 
 SCREENSHOTS = ROOT / "screenshots"
 CHAPTER = "chapters/convolutions/"
+# Every block laid out, even those the page skips until they near the screen (content-visibility),
+# and colours at their final values (Material fades them in as the theme applies; a busy machine
+# would let axe read them halfway).
+SHOW_ALL = "*, *::before, *::after { content-visibility: visible !important; transition: none !important; }"
 
 
 @pytest.fixture(scope="module")
@@ -107,6 +111,8 @@ def test_every_page_loads_cleanly_and_has_no_serious_accessibility_violations(br
         for kind, items in [("request to another host", visit.foreign), ("failed request", visit.failed),
                             ("console error", visit.errors)]:
             problems += [f"/{path} ({scheme}): {kind}: {item}" for item in items]
+        visit.page.add_style_tag(content=SHOW_ALL)  # axe reads colours and boxes: settled, laid out
+        visit.page.wait_for_timeout(50)
         visit.page.add_script_tag(path=str(AXE))
         result = visit.page.evaluate("axe.run(document, {resultTypes: ['violations']})")
         serious = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
@@ -173,8 +179,6 @@ def test_page_weight_and_screenshots(browser, server, site):
     dark.close()
 
 
-# Every code block is laid out even where the page would skip it until it nears the screen.
-SHOW_ALL = "* { content-visibility: visible !important; }"
 CODE_LAYOUT = """() => [...document.querySelectorAll('.md-content pre > code')].map(code => {
     const pre = code.parentElement, c = code.getBoundingClientRect(), style = getComputedStyle(code);
     const label = getComputedStyle(pre, '::before');
