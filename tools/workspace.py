@@ -40,7 +40,7 @@ class Workspace:
         for name in COPIED:
             source = ROOT / name
             if source.is_dir():
-                shutil.copytree(source, self.root / name, ignore=shutil.ignore_patterns("__pycache__"))
+                shutil.copytree(source, self.root / name, ignore=shutil.ignore_patterns("__pycache__", "node_modules"))
             else:
                 shutil.copy2(source, self.root / name)
         (self.root / "node_modules").symlink_to(ROOT / "node_modules")
