@@ -171,7 +171,7 @@ def on_page_content(html: str, page, config, files) -> str:
         if notebook_pages.is_chapter(page.file.src_uri):
             _build.notebooks.write(model, name, page.file.src_uri, outputs)
     if page.file.src_uri.startswith(notebook_pages.NOTEBOOKS):
-        html = notebook_pages.fix_page(html, page)
+        notebook_pages.fix_page(page)
     _build.math.collect(page, html)
     return html
 
