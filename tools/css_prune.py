@@ -10,6 +10,7 @@ directly or through other properties.
 
 from __future__ import annotations
 
+import functools
 import re
 
 _CLASS = re.compile(r"\.(-?[_a-zA-Z][\w-]*)")
@@ -104,11 +105,11 @@ def _declarations(rules: list):
             yield from _split(body)
 
 
-def _used_properties(blocks: list[list], markup: str) -> set[str]:
+def _used_properties(blocks: list[list], markup_uses: frozenset[str]) -> set[str]:
     """Custom properties read by the kept rules of all blocks or by the markup's inline styles,
     and those that their values read in turn."""
     values: dict[str, list[str]] = {}
-    used = set(_VAR_USE.findall(markup))
+    used = set(markup_uses)
     for rules in blocks:
         for declaration in _declarations(rules):
             name, _, value = declaration.partition(":")
@@ -152,14 +153,17 @@ def prune_styles(html: str) -> str:
     """html whose <style> elements keep only the rules its markup can use (see the module)."""
     markup = _markup(html)
     classes = {c for value in re.findall(r'class="([^"]*)"', markup) for c in value.split()}
-    sheets = [(m, _keep_selectors(_parse(m[2])[0], classes)) for m in _STYLE.finditer(html)]
-    used = _used_properties([rules for _, rules in sheets], markup)
-    out, last = [], 0
-    for match, rules in sheets:
-        css = _dump(_drop_properties(rules, used))
-        out += [html[last:match.start()], f"{match[1]}{css}{match[3]}" if css else ""]
-        last = match.end()
-    return "".join(out) + html[last:]
+    styles = [m[2] for m in _STYLE.finditer(html)]
+    pruned = _pruned(tuple(styles), frozenset(classes), frozenset(_VAR_USE.findall(markup)))
+    parts = iter(pruned)
+    return _STYLE.sub(lambda m: f"{m[1]}{css}{m[3]}" if (css := next(parts)) else "", html)
+
+
+@functools.lru_cache(maxsize=16)  # serve: an edited chapter's notebook has the same styles and classes
+def _pruned(styles: tuple[str, ...], classes: frozenset[str], markup_uses: frozenset[str]) -> list[str]:
+    sheets = [_keep_selectors(_parse(css)[0], classes) for css in styles]
+    used = _used_properties(sheets, markup_uses)
+    return [_dump(_drop_properties(rules, used)) for rules in sheets]
 
 
 def _markup(html: str) -> str:
