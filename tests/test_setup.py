@@ -25,7 +25,8 @@ def test_node_comes_from_the_project_environment():
 
 
 def dry_run_setup(*variables: str) -> list[str]:
-    """The pip commands `make` would run to set up .venv (a dry run, as if constraints.txt had changed)."""
+    """The install commands `make` would run to set up .venv (a dry run, as if constraints.txt had
+    changed): pip's for torch and uv, then uv's for the rest."""
     result = subprocess.run(["make", "-n", "-W", "constraints.txt", ".venv/.installed", *variables], cwd=ROOT,
                             capture_output=True, text=True, check=True)
     return [line for line in result.stdout.replace("\\\n", " ").splitlines() if " pip install " in line]
@@ -33,10 +34,12 @@ def dry_run_setup(*variables: str) -> list[str]:
 
 @pytest.mark.skipif(platform.system() != "Linux", reason="the CPU index is the default on Linux only")
 def test_torch_alone_comes_from_the_cpu_index_by_default_on_linux():
-    torch_step, project_step = dry_run_setup()
+    torch_step, uv_step, project_step = dry_run_setup()
     assert f"--extra-index-url {CPU_INDEX}" in torch_step and torch_step.split()[-1] == "torch"
     assert "--retries 1" in torch_step, "an unreachable index may cost little time"
-    assert "index-url" not in project_step, "only the torch step asks the PyTorch index"
+    assert uv_step.split()[-1] == "uv" and "uv pip install" in project_step
+    assert all("-c constraints.txt" in step for step in (torch_step, uv_step, project_step)), "every step takes the pins"
+    assert "index-url" not in uv_step + project_step, "only the torch step asks the PyTorch index"
     assert all("index-url" not in step for step in dry_run_setup("TORCH_INDEX="))
 
 
