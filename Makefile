@@ -77,8 +77,10 @@ build: setup ## Tangle, then build the site strictly into site/ (any failing cod
 	$(PY) -m tools.tangle
 	$(BIN)/mkdocs build --strict --site-dir site
 
+# On every core (pytest-xdist), one test handed out at a time in the order of collection: the
+# heavy tests first (tests/conftest.py), the short ones to whichever worker is free.
 test: setup browser ## Run the whole test suite: strict site build, browser checks and all
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist load --maxschedchunk 1
 
 tangle: setup ## Regenerate the literate package from the chapters' #@save blocks
 	$(PY) -m tools.tangle

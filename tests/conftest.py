@@ -1,43 +1,102 @@
-"""Shared fixtures: the site built once per run (strictly, in a subprocess, as `make build` does) and
-one headless Chromium. The helpers they use live in tests/helpers.py."""
+"""Shared fixtures: the site built once per run (strictly, in a subprocess, as `make build` does),
+the published build served once per run, and one headless Chromium per process. The helpers they
+use live in tests/helpers.py.
+
+`make test` runs the suite on every core (pytest-xdist). The main process makes a folder that its
+workers inherit (LITERATE_TESTS_SHARED): the first worker to need a build makes it there under a
+file lock, and the others wait for it and share it. The main process also serves the published
+build, on the one port it was built for (helpers.PUBLISHED_PORT). Run without xdist, the one
+process plays both parts.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from filelock import FileLock
 
-from tests.helpers import CHROMIUM, CHROMIUM_ARGS, PREFIX, PUBLISHED, PUBLISHED_PORT, REPORTS, SiteServer, mkdocs_build
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS, PREFIX, PUBLISHED, PUBLISHED_PORT, SiteServer, mkdocs_build
+from tools.atomic import write_atomic
+
+SHARED = "LITERATE_TESTS_SHARED"
+SERVER = pytest.StashKey[SiteServer]()
+REPORTS: list[str] = []  # what the `report` fixture recorded, from whichever process ran the test
+
+
+def pytest_configure(config):
+    if SHARED in os.environ:  # an xdist worker: its main process made the folder and serves the site
+        return
+    shared = Path(tempfile.mkdtemp(prefix="literate-tests-"))
+    os.environ[SHARED] = str(shared)
+    published = shared / "published" / "site"  # where build_once("published") puts it
+    config.stash[SERVER] = SiteServer(published, prefix=PREFIX, not_found=published / "404.html", port=PUBLISHED_PORT)
+
+
+def pytest_unconfigure(config):
+    server = config.stash.get(SERVER, None)
+    if server is not None:
+        server.close()
+        shutil.rmtree(os.environ.pop(SHARED), ignore_errors=True)
+
+
+def pytest_collection_modifyitems(items):
+    """The heavy tests first (in file order), then the rest: xdist hands tests out in this order, so
+    the long ones start at once and the short ones fill in around them."""
+    items.sort(key=lambda item: item.get_closest_marker("heavy") is None)
+
+
+def build_once(name: str, env: dict | None = None) -> Path:
+    """The site built into the run's shared folder by whichever process asks first."""
+    root = Path(os.environ[SHARED]) / name
+    root.mkdir(parents=True, exist_ok=True)
+    log = root / "build.log"
+    with FileLock(root / "build.lock"):
+        if not log.exists():
+            result = mkdocs_build(root / "site", env=env)
+            write_atomic(log, f"{result.returncode}\n{result.stdout}\n{result.stderr}")
+    returncode, _, output = log.read_text(encoding="utf-8").partition("\n")
+    assert returncode == "0", f"strict build of the {name} site failed:\n{output}"
+    return root / "site"
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory) -> Path:
-    """The site, built once per test session from the working tree."""
-    site_dir = tmp_path_factory.mktemp("build") / "site"
-    result = mkdocs_build(site_dir)
-    assert result.returncode == 0, f"strict build failed:\n{result.stdout}\n{result.stderr}"
-    return site_dir
+def site() -> Path:
+    """The site, built once per test run from the working tree."""
+    return build_once("site")
 
 
 @pytest.fixture(scope="session")
-def published(tmp_path_factory) -> Path:
+def published() -> Path:
     """The site built as the workflow builds it: SITE_URL under a sub-path, REPO_URL set."""
-    site = tmp_path_factory.mktemp("published") / "site"
-    result = mkdocs_build(site, env=PUBLISHED)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return site
+    return build_once("published", env=PUBLISHED)
 
 
 @pytest.fixture(scope="session")
 def published_server(published):
-    """The published build served as GitHub Pages serves it: under its sub-path, 404.html for misses."""
-    server = SiteServer(published, prefix=PREFIX, not_found=published / "404.html", port=PUBLISHED_PORT)
-    yield server
-    server.close()
+    """Where the main process serves the published build, as GitHub Pages serves it: under its
+    sub-path, 404.html for misses."""
+    origin = f"http://127.0.0.1:{PUBLISHED_PORT}"
+    return SimpleNamespace(origin=origin, base=origin + PREFIX)
+
+
+@pytest.fixture
+def report(request):
+    """Record a measurement (page weight, requests, accessibility) to print after the run."""
+    return lambda line: request.node.user_properties.append(("report", line))
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "teardown":  # carries what the test recorded; from a worker too
+        REPORTS.extend(value for name, value in report.user_properties if name == "report")
 
 
 def pytest_terminal_summary(terminalreporter):
-    """Print the measurements tests made (page weight, requests, accessibility) after the run."""
+    """Print the measurements tests made after the run."""
     if REPORTS:
         terminalreporter.section("site report")
         for line in REPORTS:

@@ -23,8 +23,9 @@ CHAPTER = ROOT / "docs" / "chapters" / "convolutions.md"
 
 # The site as the Pages workflow builds it (conftest's `published`), under a sub-path, for an
 # address on this machine where the tests serve it, so its install line and downloads really work.
+# The port is chosen once per run: pytest-xdist's workers inherit it from the main process.
 PREFIX = "/books/convolutions/"
-PUBLISHED_PORT = free_port()
+PUBLISHED_PORT = int(os.environ.setdefault("LITERATE_TESTS_PORT", str(free_port())))
 PUBLISHED = {"SITE_URL": f"http://127.0.0.1:{PUBLISHED_PORT}{PREFIX}", "REPO_URL": "https://github.com/example/convolutions"}
 
 
@@ -136,9 +137,6 @@ class SiteServer:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
-
-
-REPORTS: list[str] = []  # measurements tests make, printed after the run (conftest.py)
 
 
 # Notebooks and copied code -----------------------------------------------------------------------

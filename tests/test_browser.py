@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.helpers import AXE, PREFIX, REPORTS, ROOT, SiteServer, Visit, mkdocs_build, site_pages
+from tests.helpers import AXE, PREFIX, ROOT, SiteServer, Visit, mkdocs_build, site_pages
 from tools import chapter
 
 pytestmark = pytest.mark.site
@@ -97,30 +97,35 @@ def test_receptive_field_highlights_on_hover_and_keyboard_focus(browser, server)
     visit.close()
 
 
-def test_every_page_loads_cleanly_and_has_no_serious_accessibility_violations(browser, published_server, published):
-    """Every page of the site as published (under a sub-path), in the light and in the dark theme: no
-    console error, no failed request, no request to another host; axe-core finds no serious or
-    critical violation."""
+@pytest.mark.heavy
+def test_every_page_loads_cleanly_and_has_no_serious_accessibility_violations(browser, published_server, published, report):
+    """Every page of the site as published (under a sub-path), in the light and then, switched as a
+    reader switches it, in the dark theme: no console error, no failed request, no request to
+    another host; axe-core finds no serious or critical violation."""
     server = published_server
     pages = site_pages(published)
     assert len(pages) >= 6
     problems, found, requests = [], [], 0
-    for path, scheme in [(path, scheme) for scheme in ("light", "dark") for path in pages]:
-        visit = Visit(browser, server.base + path, server.origin, color_scheme=scheme)
+    for path in pages:
+        visit = Visit(browser, server.base + path, server.origin)
+        visit.page.add_style_tag(content=SHOW_ALL)  # axe reads colours and boxes: settled, laid out
+        visit.page.add_script_tag(path=str(AXE))
+        for scheme, toggle, expected in [("light", None, "default"), ("dark", "Switch to dark mode", "slate")]:
+            if toggle:
+                visit.page.emulate_media(color_scheme=scheme)
+                visit.page.locator(f"label[title='{toggle}']").click()
+            assert visit.page.evaluate("document.body.getAttribute('data-md-color-scheme')") == expected, f"/{path}"
+            result = visit.page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+            serious = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+            found += [f"/{path} ({scheme}): {v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}" for v in serious]
+            minor = [v["id"] for v in result["violations"] if v not in serious]
+            report(f"axe /{path} ({scheme}): {len(serious)} serious or critical, {len(minor)} minor {minor}")
         requests += len(visit.requests)
         for kind, items in [("request to another host", visit.foreign), ("failed request", visit.failed),
                             ("console error", visit.errors)]:
-            problems += [f"/{path} ({scheme}): {kind}: {item}" for item in items]
-        visit.page.add_style_tag(content=SHOW_ALL)  # axe reads colours and boxes: settled, laid out
-        visit.page.wait_for_timeout(50)
-        visit.page.add_script_tag(path=str(AXE))
-        result = visit.page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-        serious = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
-        found += [f"/{path} ({scheme}): {v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}" for v in serious]
-        minor = [v["id"] for v in result["violations"] if v not in serious]
-        REPORTS.append(f"axe /{path} ({scheme}): {len(serious)} serious or critical, {len(minor)} minor {minor}")
+            problems += [f"/{path}: {kind}: {item}" for item in items]
         visit.close()
-    REPORTS.append(f"browser: {len(pages)} pages opened in 2 themes under {PREFIX}, {requests} requests, all to 127.0.0.1")
+    report(f"browser: {len(pages)} pages opened and switched to the dark theme under {PREFIX}, {requests} requests, all to 127.0.0.1")
     assert problems == []
     assert found == []
 
@@ -146,7 +151,7 @@ def test_printed_markup_is_shown_as_text_and_never_runs(browser, tmp_path):
         server.close()
 
 
-def test_page_weight_and_screenshots(browser, server, site):
+def test_page_weight_and_screenshots(browser, server, site, report):
     """Report what the chapter page transfers by kind; keep it under 1 MB with no blocking font."""
     visit = Visit(browser, server.base + CHAPTER, server.origin)
     page = visit.page
@@ -162,7 +167,7 @@ def test_page_weight_and_screenshots(browser, server, site):
     sizes["HTML"] -= inline
     sizes["figures"] = sizes.get("figures", 0) + inline
     total = sum(sizes.values())
-    REPORTS.append(
+    report(
         f"chapter page weight: {total / 1024:.0f} KiB in {len(visit.responses)} requests ("
         + ", ".join(f"{k} {v / 1024:.0f} KiB" for k, v in sorted(sizes.items()))
         + ")"
@@ -189,6 +194,7 @@ CODE_LAYOUT = """() => [...document.querySelectorAll('.md-content pre > code')].
 })"""
 
 
+@pytest.mark.heavy
 def test_code_fits_at_1280_and_phones_keep_labels_and_buttons_clear(browser, server, site):
     """At 1280 px no code block of a chapter page scrolls sideways. On a 390 px phone every Output
     label starts where the text does, no copy button covers code, and axe finds nothing serious;
@@ -197,9 +203,10 @@ def test_code_fits_at_1280_and_phones_keep_labels_and_buttons_clear(browser, ser
     assert len(chapters) >= 3
     wide, crowded = [], []
     for path in chapters:
+        visit = Visit(browser, server.base + path, server.origin, width=1280)
+        visit.page.add_style_tag(content=SHOW_ALL)
         for width in (1280, 390):
-            visit = Visit(browser, server.base + path, server.origin, width=width)
-            visit.page.add_style_tag(content=SHOW_ALL)
+            visit.page.set_viewport_size({"width": width, "height": 900 if width >= 1000 else 844})
             blocks = visit.page.evaluate(CODE_LAYOUT)
             assert len(blocks) >= 10, path
             if width == 1280:
@@ -214,7 +221,7 @@ def test_code_fits_at_1280_and_phones_keep_labels_and_buttons_clear(browser, ser
                 visit.page.add_script_tag(path=str(AXE))
                 result = visit.page.evaluate("axe.run(document, {resultTypes: ['violations']})")
                 crowded += [f"/{path} at 390 px: {v['id']}" for v in result["violations"] if v["impact"] in ("serious", "critical")]
-            visit.close()
+        visit.close()
     assert wide == [], "code wider than its box at 1280 px"
     assert crowded == []
     SCREENSHOTS.mkdir(exist_ok=True)

@@ -1,16 +1,16 @@
-"""The chapters as notebooks (tools/notebook.py and the built site), and snippets that run when copied."""
+"""The chapters as notebooks (tools/notebook.py and the built site). That the notebook runs in a fresh
+kernel, and copied snippets in a fresh process, is tested as a reader outside a checkout does it
+(tests/test_reader.py)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from tests.helpers import COPY_RUNNER, assert_shows_what_the_page_shows, cell_output, copied_code, outputs, without_image_sources
+from tests.helpers import cell_output, outputs, without_image_sources
 from tools import chapter, notebook
 
 CHAPTER = """# Title
@@ -119,35 +119,6 @@ def test_notebook_outputs_are_the_pages_outputs(site):
     figures = [cell_output(c) for c in cells if c["outputs"] and c["outputs"][0]["output_type"] == "display_data"]
     assert len(figures) >= 6 and all(without_image_sources(f).strip() in page for f in figures)
     assert sum(f.count("data:image/png;base64,") for f in figures) == 3  # the notebook embeds its photographs
-
-
-@pytest.mark.site
-def test_notebook_runs_top_to_bottom_in_a_fresh_kernel(site):
-    from nbclient import NotebookClient
-
-    stored = built_notebook(site)
-    fresh = nbformat.reads(json.dumps(stored), as_version=4)
-    for cell in fresh.cells:
-        if cell.cell_type == "code":
-            cell.outputs = []
-    NotebookClient(fresh, kernel_name="python3", timeout=300, allow_errors=False).execute()
-    for before, after in zip(stored["cells"], fresh.cells):
-        if before["cell_type"] == "code":
-            assert cell_output(after).strip() == cell_output(before).strip(), "".join(before["source"])[:80]
-
-
-@pytest.mark.site
-def test_copied_snippets_run_in_a_fresh_process_and_print_what_the_page_shows(site, tmp_path):
-    page = site / CHAPTER_PAGE
-    blocks = copied_code(page)
-    assert len(blocks) >= 20 and "import torch" in blocks[0]
-    (tmp_path / "blocks.json").write_text(json.dumps(blocks), encoding="utf-8")
-    (tmp_path / "run.py").write_text(COPY_RUNNER, encoding="utf-8")
-    result = subprocess.run([sys.executable, "run.py", "blocks.json", "printed.json"], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    printed = json.loads((tmp_path / "printed.json").read_text(encoding="utf-8"))
-    assert_shows_what_the_page_shows(printed, page)
 
 
 def test_an_admonition_interrupted_by_a_code_cell_stays_quoted():

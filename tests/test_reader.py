@@ -46,6 +46,7 @@ def reader(tmp_path_factory) -> Path:
     own = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                          capture_output=True, text=True, check=True).stdout.strip()
     (Path(own) / "project-packages.pth").write_text(f"{view}\n", encoding="utf-8")
+    assert subprocess.run([python, "-c", "import torch"], cwd=root).returncode == 0
     return python
 
 
@@ -55,7 +56,6 @@ def empty(reader, tmp_path) -> Path:
     subprocess.run([reader, "-m", "pip", "uninstall", "--yes", "--quiet", "literate"], capture_output=True, check=True)
     missing = subprocess.run([reader, "-c", "import literate"], cwd=tmp_path, capture_output=True, text=True)
     assert missing.returncode != 0 and "No module named 'literate'" in missing.stderr
-    assert subprocess.run([reader, "-c", "import torch"], cwd=tmp_path).returncode == 0
     return tmp_path
 
 
@@ -65,6 +65,7 @@ def installed_from_the_site(reader, folder) -> None:
     assert "site-packages" in where and "/docs/" not in where and "/literate/__init__" in where
 
 
+@pytest.mark.heavy
 def test_the_downloaded_notebook_runs_top_to_bottom_and_prints_the_books_values(served, reader, empty, monkeypatch):
     from nbclient import NotebookClient
 
@@ -95,6 +96,7 @@ def test_the_downloaded_notebook_runs_top_to_bottom_and_prints_the_books_values(
     assert "[[19., 25.],\n        [37., 43.]]" in "".join(cell_output(c) for c in fresh.cells if c.cell_type == "code")
 
 
+@pytest.mark.heavy
 def test_the_pages_install_line_then_the_copied_code_reproduce_the_page(served, reader, empty):
     page = served / "chapters" / "convolutions" / "index.html"
     lines = re.findall(r'pip install "literate\[chapters\] @ [^"]+"', page_text(page))

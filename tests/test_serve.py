@@ -22,6 +22,7 @@ NEW = "is too large for "
 PAGES = ["", "chapters/convolutions/", "chapters/faster/", "notebooks/faster/"]
 
 
+@pytest.mark.heavy
 def test_serve_retangles_reimports_and_matches_a_cold_build(tmp_path, site):
     workspace = Workspace(tmp_path / "project")
     original = workspace.path("literate/convolutions.py").read_bytes()
