@@ -66,8 +66,16 @@ def build_once(name: str, env: dict | None = None) -> Path:
 
 @pytest.fixture(scope="session")
 def site() -> Path:
-    """The site, built once per test run from the working tree."""
-    return build_once("site")
+    """The site, built once per test run from the working tree: a cold build, every block run. It
+    fills an empty execution cache (`site_cache`) as it goes."""
+    return build_once("site", env={"SITE_CACHE": "on", "SITE_CACHE_DIR": str(Path(os.environ[SHARED]) / "site-cache")})
+
+
+@pytest.fixture(scope="session")
+def site_cache(site) -> Path:
+    """The execution cache that the `site` build filled: copied into a private copy of the project
+    (Workspace.seed_cache), it lets that copy start warm."""
+    return Path(os.environ[SHARED]) / "site-cache"
 
 
 @pytest.fixture(scope="session")

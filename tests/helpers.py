@@ -128,7 +128,12 @@ class SiteServer:
             def log_message(self, *args):  # keep test output clean
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(Handler, directory=str(root)))
+        class Server(http.server.ThreadingHTTPServer):
+            def handle_error(self, request, client_address):
+                if not isinstance(sys.exc_info()[1], ConnectionError):  # a browser that stopped reading
+                    super().handle_error(request, client_address)
+
+        self.server = Server(("127.0.0.1", port), functools.partial(Handler, directory=str(root)))
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"

@@ -23,8 +23,9 @@ PAGES = ["", "chapters/convolutions/", "chapters/faster/", "notebooks/faster/"]
 
 
 @pytest.mark.heavy
-def test_serve_retangles_reimports_and_matches_a_cold_build(tmp_path, site):
+def test_serve_retangles_reimports_and_matches_a_cold_build(tmp_path, site, site_cache):
     workspace = Workspace(tmp_path / "project")
+    workspace.seed_cache(site_cache)  # serve starts warm, as it does after any earlier build
     original = workspace.path("literate/convolutions.py").read_bytes()
     workspace.serve()
     try:

@@ -48,6 +48,10 @@ class Workspace:
         self.server: subprocess.Popen | None = None
         self.port = 0
 
+    def seed_cache(self, cache: Path) -> None:
+        """Start from a copy of another build's execution cache (of the same tree), not an empty one."""
+        shutil.copytree(cache, self.cache, dirs_exist_ok=True)
+
     def path(self, relative: str) -> Path:
         return self.root / relative
 
