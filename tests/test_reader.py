@@ -2,8 +2,9 @@
 
 The site is built for, and served at, an address under a sub-path on this machine (conftest's
 `published`). The reader's Python is a fresh virtual environment that sees the project's installed
-packages (torch, numpy, matplotlib, Pillow, ipykernel: through a .pth file, so nothing is copied)
-but neither `literate` nor the checkout, and everything runs from an empty folder.
+packages (torch, numpy, matplotlib, Pillow, ipykernel and pip itself: through a .pth file, so
+nothing is copied) but neither `literate` nor the checkout, and everything runs from an empty
+folder. What the reader's pip installs goes into the reader's own environment.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def reader(tmp_path_factory) -> Path:
     for entry in Path(sysconfig.get_paths()["purelib"]).iterdir():
         if not entry.name.startswith(HIDDEN) and entry.suffix != ".pth":
             (view / entry.name).symlink_to(entry)
-    venv.EnvBuilder(with_pip=True).create(root / "env")
+    venv.EnvBuilder().create(root / "env")  # its pip is the project's, through the view
     python = root / "env" / "bin" / "python"
     own = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                          capture_output=True, text=True, check=True).stdout.strip()
