@@ -38,19 +38,19 @@ help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo "  CACHE=off make build (or serve): a cold build, without the execution cache in .cache/site"
 
-# pip installs torch (it alone finds the CPU build: TORCH_INDEX, or a wheel pip is configured to
-# find) and uv; uv installs the rest, every pin from constraints.txt, in a few seconds where pip
-# takes half a minute. Bytecode is compiled up front, on every core (pip would do it one file at a
-# time): without it, the suite's first processes would each compile torch and sympy again. uv
-# compiles what it installs; compileall then does what pip installed (it skips compiled files).
-# Like pip, it passes over what this Python cannot compile (torch ships a file in 3.12 syntax).
+# pip installs torch alone (it alone finds the CPU build: TORCH_INDEX, or a wheel pip is configured
+# to find), without its dependencies, and uv; uv installs all the rest, torch's dependencies
+# included, every pin from constraints.txt, in seconds where pip takes half a minute. Bytecode is
+# compiled up front, on every core: without it, the suite's first processes would each compile
+# torch and sympy again. uv compiles what it installs, compileall does torch; like pip, it passes
+# over what this Python cannot compile (torch ships a file in Python 3.12 syntax).
 PIP := $(PY) -m pip install --quiet --no-compile --disable-pip-version-check -c constraints.txt
 $(PY_STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) --retries 1 $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) torch
+	$(PIP) --no-deps --retries 1 $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) torch
 	$(PIP) uv
 	$(BIN)/uv pip install --quiet --compile-bytecode --python $(PY) -c constraints.txt -e '.[docs,test]'
-	$(PY) -m compileall -q -q -j 0 "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" || true
+	$(PY) -m compileall -q -q -j 0 "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/torch" || true
 	touch $@
 
 # npm runs on the Node.js that pip installed into .venv (tools/node.py): no system Node needed.
