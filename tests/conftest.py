@@ -31,9 +31,8 @@ REPORTS: list[str] = []  # what the `report` fixture recorded, from whichever pr
 def pytest_configure(config):
     if SHARED in os.environ:  # an xdist worker: its main process made the folder and serves the site
         return
-    shared = Path(tempfile.mkdtemp(prefix="literate-tests-"))
-    os.environ[SHARED] = str(shared)
-    published = shared / "published" / "site"  # where build_once("published") puts it
+    os.environ[SHARED] = tempfile.mkdtemp(prefix="literate-tests-")
+    published = shared("published", "site")  # where build_once("published") puts it
     config.stash[SERVER] = SiteServer(published, prefix=PREFIX, not_found=published / "404.html", port=PUBLISHED_PORT)
 
 
@@ -50,9 +49,14 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: item.get_closest_marker("heavy") is None)
 
 
+def shared(*parts: str) -> Path:
+    """A path in the folder this run's processes share."""
+    return Path(os.environ[SHARED], *parts)
+
+
 def build_once(name: str, env: dict | None = None) -> Path:
     """The site built into the run's shared folder by whichever process asks first."""
-    root = Path(os.environ[SHARED]) / name
+    root = shared(name)
     root.mkdir(parents=True, exist_ok=True)
     log = root / "build.log"
     with FileLock(root / "build.lock"):
@@ -68,14 +72,14 @@ def build_once(name: str, env: dict | None = None) -> Path:
 def site() -> Path:
     """The site, built once per test run from the working tree: a cold build, every block run. It
     fills an empty execution cache (`site_cache`) as it goes."""
-    return build_once("site", env={"SITE_CACHE": "on", "SITE_CACHE_DIR": str(Path(os.environ[SHARED]) / "site-cache")})
+    return build_once("site", env={"SITE_CACHE": "on", "SITE_CACHE_DIR": str(shared("site-cache"))})
 
 
 @pytest.fixture(scope="session")
 def site_cache(site) -> Path:
     """The execution cache that the `site` build filled: copied into a private copy of the project
     (Workspace.seed_cache), it lets that copy start warm."""
-    return Path(os.environ[SHARED]) / "site-cache"
+    return shared("site-cache")
 
 
 @pytest.fixture(scope="session")
@@ -88,8 +92,8 @@ def published() -> Path:
 def published_server(published):
     """Where the main process serves the published build, as GitHub Pages serves it: under its
     sub-path, 404.html for misses."""
-    origin = f"http://127.0.0.1:{PUBLISHED_PORT}"
-    return SimpleNamespace(origin=origin, base=origin + PREFIX)
+    base = PUBLISHED["SITE_URL"]
+    return SimpleNamespace(origin=base.removesuffix(PREFIX), base=base)
 
 
 @pytest.fixture

@@ -172,7 +172,7 @@ def test_warm_builds_equal_cold_builds_after_prose_and_code_edits(workspace, sit
 
     # A damaged entry (a wrong value, which only its digest reveals; the store's tests above cover
     # every kind of damage) is ignored with a warning and its page runs again: the pages are right.
-    [entry] = [p for p in (workspace.cache / "pages").glob("docs_index.md.*.json")]
+    [entry] = (workspace.cache / "pages").glob("docs_index.md.*.json")
     text = entry.read_text(encoding="utf-8")
     assert text.count('"outputs": ["') == 1
     entry.write_text(text.replace('"outputs": ["', '"outputs": ["a wrong value ', 1), encoding="utf-8")
