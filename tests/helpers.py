@@ -188,7 +188,7 @@ COPY_RUNNER = textwrap.dedent(
 
 def copied_code(page: Path) -> list[str]:
     """The code blocks of a page as its copy buttons copy them: the text of each <code>."""
-    found = re.findall(r'<div class="language-python highlight"><pre><span></span><code>(.*?)</code></pre></div>', page.read_text(encoding="utf-8"), re.S)
+    found = re.findall(r'<div class="language-python highlight"><pre><span></span><code[^>]*>(.*?)</code></pre></div>', page.read_text(encoding="utf-8"), re.S)
     return [html.unescape(re.sub(r"<[^>]+>", "", block)) for block in found]
 
 
@@ -245,6 +245,20 @@ class Visit:
 
     def _count(self, change: int) -> None:
         self.in_flight += change
+
+    def mount_code_blocks(self) -> int:
+        """Bring every shown code block on screen in turn, as a reader scrolling down the page does:
+        Material (`content.lazy`) sets a block up, copy button and all, only then. Then back to the
+        top; returns how many blocks there are."""
+        return self.page.evaluate("""async () => {
+            const blocks = [...document.querySelectorAll('.md-content pre > code')];
+            for (const code of blocks.filter(code => code.getClientRects().length)) {
+                code.scrollIntoView({block: 'center'});
+                await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+            }
+            window.scrollTo(0, 0);
+            return blocks.length;
+        }""")
 
     def _route(self, route):
         url = route.request.url

@@ -30,10 +30,11 @@ def test_copy_buttons_copy_exactly_the_code(browser, server):
     visit = Visit(browser, server.base + CHAPTER, server.origin)
     page = visit.page
     blocks = [b.code for b in chapter.read(ROOT / "docs" / "chapters" / "convolutions.md").executed]
-    buttons = page.locator(".language-python button[data-md-type='copy']")
-    assert buttons.count() == len(blocks)
     page.locator("details summary").first.click()  # a folded solution opens like this...
     page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")  # ...and all of them
+    visit.mount_code_blocks()
+    buttons = page.locator(".language-python button[data-md-type='copy']")
+    assert buttons.count() == len(blocks)
     for n in [0, 1, 2, len(blocks) // 2, len(blocks) - 1]:
         buttons.nth(n).scroll_into_view_if_needed()
         buttons.nth(n).click()
@@ -205,6 +206,7 @@ def test_code_fits_at_1280_and_phones_keep_labels_and_buttons_clear(browser, ser
     for path in chapters:
         visit = Visit(browser, server.base + path, server.origin, width=1280)
         visit.page.add_style_tag(content=SHOW_ALL)
+        visit.mount_code_blocks()
         for width in (1280, 390):
             visit.page.set_viewport_size({"width": width, "height": 900 if width >= 1000 else 844})
             blocks = visit.page.evaluate(CODE_LAYOUT)

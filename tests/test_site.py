@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 import torch
+from fontTools.ttLib import TTFont
 
 from literate import Conv2D, corr2d
 from tests.helpers import failing_build, figures, mkdocs_build, outputs, page_text, write_docs
+from tools import math_font
 
 pytestmark = pytest.mark.site
 
@@ -43,24 +45,34 @@ def test_code_blocks_have_copy_buttons_and_the_page_has_search_and_a_palette_tog
     assert any("corr2d" in doc["text"] for doc in index["docs"])
 
 
-def test_math_is_rendered_at_build_time_with_files_the_site_serves(site):
+def test_math_is_mathml_made_at_build_time_and_its_font_is_served_cut_to_what_it_draws(site):
     page = (site / CHAPTER_PAGE).read_text(encoding="utf-8")
     notebook = (site / "notebooks" / "convolutions" / "index.html").read_text(encoding="utf-8")
     for html in (page, notebook):  # the chapter, and its notebook page (nbconvert leaves $...$)
-        assert html.count('class="arithmatex"') >= 5
-        assert html.count('<span class="katex">') >= 5 and html.count('<span class="katex-display">') >= 3
+        assert html.count('<span class="arithmatex"><math xmlns="http://www.w3.org/1998/Math/MathML">') >= 20
+        assert html.count('<math xmlns="http://www.w3.org/1998/Math/MathML" display="block">') >= 3
         text = re.sub(r"<(pre|script)\b.*?</\1>|<annotation.*?</annotation>", "", html, flags=re.S)
         assert "\\(" not in text and "$$" not in text and "$n_h" not in text  # no TeX left for a script
         assert "<annotation encoding=\"application/x-tex\">n_h - k_h + 1</annotation>" in html
-        assert "katex" not in " ".join(re.findall(r"<script[^>]*>", html)), "no math JavaScript"
-        assert 'href="../../assets/katex/katex-swap.min.css"' in html
-    for asset in ["katex-swap.min.css", "fonts/KaTeX_Main-Regular.woff2"]:
-        assert (site / "assets" / "katex" / asset).is_file(), asset
+        assert "katex" not in html.lower(), "no KaTeX markup, style sheet or script: the browser typesets MathML"
+    assert page.count('<div class="arithmatex" tabindex="0"><math xmlns="http://www.w3.org/1998/Math/MathML" display="block">') >= 3
+    drawn = set().union(*map(math_font.characters, re.findall(r"<math\b.*?</math>", page + notebook, re.S)))
+    assert {"\U0001d44b", "\u2211", "\u00d7"} <= drawn  # the italic X, the sum, the times sign
+    font = TTFont(site / math_font.URI)
+    served = set(map(chr, font.getBestCmap()))
+    assert drawn <= served and len(served) < len(math_font.coverage()) / 5
+    assert "MATH" in font
+    assert "SIL OPEN FONT LICENSE" in (site / math_font.LICENSE_URI).read_text(encoding="utf-8")
 
 
 def test_math_that_katex_cannot_render_fails_the_build(tmp_path):
     log = failing_build(tmp_path, {"index.md": "# Math\n\nBroken: $\\frac{1}{$.\n"})
     assert "index.md: math that KaTeX cannot render" in log
+
+
+def test_math_drawing_a_character_its_font_lacks_fails_the_strict_build(tmp_path):
+    log = failing_build(tmp_path, {"index.md": "# Math\n\nFine: $x$. Not: $\\text{\U0001f600}$.\n"})
+    assert "index.md: math draws characters its font lacks: '\U0001f600' (U+1F600 GRINNING FACE)" in log
 
 
 EXTERNAL = re.compile(

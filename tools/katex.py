@@ -1,12 +1,16 @@
-"""Math rendered to HTML at build time by KaTeX (the pinned npm package), so pages need no math script.
+"""Math turned into MathML at build time by KaTeX (the pinned npm package): pages need no math script.
 
 KaTeX runs on the Node.js of the project's own environment (`tools.node`), not on the machine's.
+The browser typesets the MathML itself (MathML Core), in the site's math font (`tools.math_font`):
+a formula is a few elements, where KaTeX's HTML output made dozens of absolutely placed spans, each
+with its own inline style, that a phone spent a third of a second styling on the chapter page.
 
 pymdownx.arithmatex leaves ``\\(...\\)`` and ``\\[...\\]`` in ``<span class="arithmatex">`` (or a
 ``div``). `Math.collect` notes each page's formulas as the page is rendered; `Math.render_all`
 then renders every formula the cache does not hold in one Node process for the whole build, and
-puts KaTeX's HTML into the pages. Rendered formulas are cached by their TeX, display mode and the
+puts the MathML into the pages. Rendered formulas are cached by their TeX, display mode and the
 KaTeX version, in memory across `mkdocs serve` rebuilds and on disk in the build's cache.
+`Math.drawn` is what each page's math draws: the characters the math font must have.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 
-from tools import node
+from tools import math_font, node
 from tools.cache import Store, digest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,7 +33,7 @@ KIND = "math"
 _MATH = re.compile(r'<(?P<tag>span|div) class="arithmatex">(?P<tex>.*?)</(?P=tag)>', re.S)
 # A displayed formula scrolls sideways where it is wider than a phone: reachable by keyboard.
 _SCROLLS = ' tabindex="0"'
-_memory: dict[str, dict[str, str]] = {}  # KaTeX version -> {formula key: HTML}, across serve rebuilds
+_memory: dict[str, dict[str, str]] = {}  # KaTeX version -> {formula key: MathML}, across serve rebuilds
 
 
 def katex_version() -> str:
@@ -54,7 +58,8 @@ class Math:
         self.rendered = _memory.setdefault(self.key, {}) if store.enabled else {}
         if store.enabled and not self.rendered:
             self.rendered.update(store.load(KIND, "katex", self.key) or {})
-        self.pending: dict[str, list] = {}  # page -> [page object, src_uri]
+        self.pending: dict[str, object] = {}  # src_uri -> page
+        self.drawn: dict[str, set[str]] = {}  # src_uri -> the characters its math draws
         self.new = 0
 
     @staticmethod
@@ -77,7 +82,9 @@ class Math:
                     missing[key] = (formula, src_uri)
         if missing:
             self._render(missing)
-        for page in self.pending.values():
+        for src_uri, page in self.pending.items():
+            formulas = [self.rendered[self._key(_formula(m))] for m in _MATH.finditer(page.content)]
+            self.drawn[src_uri] = set().union(*map(math_font.characters, formulas))
             page.content = _MATH.sub(
                 lambda m: f'<{m["tag"]} class="arithmatex"{_SCROLLS if m["tag"] == "div" else ""}>'
                           f'{self.rendered[self._key(_formula(m))]}</{m["tag"]}>',
@@ -98,8 +105,8 @@ class Math:
             pages = sorted({src for formula, src in missing.values() if bad and json.dumps(formula["tex"]) == bad[1]})
             where = ", ".join(pages) or ", ".join(sorted({src for _, src in missing.values()}))
             raise PluginError(f"{where}: math that KaTeX cannot render: {result.stderr.strip()}")
-        for key, html in zip(missing, json.loads(result.stdout)):
-            self.rendered[key] = html
+        for key, mathml in zip(missing, json.loads(result.stdout)):
+            self.rendered[key] = mathml
         self.new += len(missing)
 
     def save(self) -> None:

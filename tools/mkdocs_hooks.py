@@ -8,7 +8,8 @@ modules that do the work. Each of those has one job:
 - `tools.notebook_pages` and `tools.notebook`: each chapter as a notebook page;
 - `tools.page_cache`: rendered pages, search entries and compiled templates, cached;
 - `tools.wheel`: the package as a wheel on the site, and its install line;
-- `tools.katex`: math rendered at build time; `tools.images`: embedded PNGs moved to files;
+- `tools.katex`: math turned into MathML at build time; `tools.math_font`: the font it is drawn in;
+- `tools.images`: embedded PNGs moved to files;
 - `tools.edit_links`, `tools.accessibility`.
 """
 
@@ -29,12 +30,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # hooks are loaded by file path; make `tools` importable
     sys.path.insert(0, str(ROOT))
 
-from tools import accessibility, cache, chapter, edit_links, images, katex, notebook_pages, package_sync, page_cache, wheel  # noqa: E402
+from tools import (  # noqa: E402
+    accessibility, cache, chapter, edit_links, images, katex, math_font, notebook_pages, package_sync, page_cache, wheel,
+)
 from tools.execution import Runner, block_id  # noqa: E402
 
 log = logging.getLogger("mkdocs.hooks")
-KATEX_URI = "assets/katex"
-KATEX_FILES = ["katex-swap.min.css"]  # and its fonts: math is HTML rendered at build time
 
 
 class _Build:
@@ -46,6 +47,7 @@ class _Build:
         self.runner = Runner(self.store, environment_key)
         self.notebooks = notebook_pages.Notebooks(self.store, environment_key)
         self.math = katex.Math(self.store)
+        self.math_font: File | None = None  # its content is known once every page's math is
         configuration_key = page_cache.configuration_key(config, environment_key)
         self.renders = page_cache.Renders(self.store, configuration_key)
         page_cache.SearchEntries(self.store, configuration_key).wrap(config.plugins.get("material/search"))
@@ -118,12 +120,9 @@ def _close() -> None:
 
 @event_priority(100)  # before mkdocs-jupyter looks at the files, so it renders our notebooks
 def on_files(files, config):
-    dist = katex.KATEX_DIST
-    if not dist.is_dir():
-        raise PluginError(f"KaTeX not found at {dist}: run `make setup` (it runs `npm ci`)")
-    wanted = KATEX_FILES + [f"fonts/{font.name}" for font in sorted((dist / "fonts").iterdir())]
-    for name in wanted:
-        files.append(File.generated(config, f"{KATEX_URI}/{name}", abs_src_path=str(dist / name)))
+    _build.math_font = File.generated(config, math_font.URI, content=b"")
+    files.append(_build.math_font)
+    files.append(File.generated(config, math_font.LICENSE_URI, abs_src_path=str(math_font.LICENSE)))
     _build.notebooks.add_files(files, config)
     # The package as a wheel on the site, and the one line that installs it from there.
     name, data = wheel.build(ROOT / "literate", ROOT / "pyproject.toml")
@@ -178,13 +177,17 @@ def on_page_content(html: str, page, config, files) -> str:
 
 def on_env(env, config, files):
     _build.math.render_all()  # every page's math, one KaTeX run for what the cache lacks
+    for src_uri, drawn in sorted(_build.math.drawn.items()):
+        if lacking := math_font.lacking(drawn):
+            log.warning(f"{src_uri}: math draws characters its font lacks: {math_font.describe(lacking)}")
+    _build.math_font.content_bytes = math_font.subset(frozenset().union(*_build.math.drawn.values()))
     page_cache.compiled_templates(env, _build.store)
     return env
 
 
 def on_post_page(output: str, page, config) -> str:
     output = images.to_files(output, page.url, config.site_dir)
-    return accessibility.name_search_dialog(output)
+    return accessibility.focusable_code_blocks(accessibility.name_search_dialog(output))
 
 
 def on_post_template(output: str, template_name: str, config) -> str:

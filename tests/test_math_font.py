@@ -1,0 +1,52 @@
+"""Tests of tools/math_font.py: the math font keeps what the math draws, and only that."""
+
+from __future__ import annotations
+
+import io
+
+from fontTools.ttLib import TTFont
+
+from tools import math_font
+
+SUM = "\u2211"  # N-ARY SUMMATION, which a display formula draws larger
+
+
+def served(chars: str) -> TTFont:
+    return TTFont(io.BytesIO(math_font.subset(frozenset(chars))))
+
+
+def test_one_letter_identifiers_are_drawn_in_italic_as_mathml_core_draws_them():
+    assert [math_font.italic(c) for c in "xXh\u03b1\u2202"] == ["\U0001d465", "\U0001d44b", "\u210e", "\U0001d6fc", "\U0001d715"]
+    assert math_font.italic("1") == "1" and math_font.italic("+") == "+"
+
+
+def test_characters_are_what_the_browser_draws():
+    mathml = ('<math><semantics><mrow><msub><mi>X</mi><mi>h</mi></msub><mo>&lt;</mo><mi>sin</mi>'
+              '<mi mathvariant="normal">d</mi><mn>12</mn><mtext>in out</mtext></mrow>'
+              '<annotation encoding="application/x-tex">Q_h</annotation></semantics></math>')
+    assert math_font.characters(mathml) == {"\U0001d44b", "\u210e", "<", "s", "i", "n", "d", "1", "2", "o", "u", "t"}
+
+
+def test_the_subset_has_the_characters_and_the_math_table_reaches_the_larger_sum():
+    font = served("x+" + SUM)
+    assert set(map(chr, font.getBestCmap())) == {"x", "+", SUM}
+    assert "MATH" in font and font.flavor == "woff"
+    sum_glyph = font.getBestCmap()[ord(SUM)]
+    variants = font["MATH"].table.MathVariants
+    vertical = dict(zip(variants.VertGlyphCoverage.glyphs, variants.VertGlyphConstruction))
+    sizes = [v.VariantGlyph for v in vertical[sum_glyph].MathGlyphVariantRecord]
+    assert len(sizes) > 1 and set(sizes) <= set(font.getGlyphOrder())
+
+
+def test_the_subset_is_small_deterministic_and_keeps_its_licence():
+    first = math_font.subset(frozenset("abc" + SUM))
+    math_font.subset.cache_clear()
+    assert math_font.subset(frozenset("abc" + SUM)) == first  # no timestamp of the build in it
+    assert len(first) < 20_000 < math_font.SOURCE.stat().st_size
+    names = served("a")["name"]
+    assert "Google" in names.getDebugName(0) and "openfontlicense.org" in names.getDebugName(14)
+
+
+def test_characters_the_font_lacks_are_named():
+    assert math_font.lacking("x\U0001f600") == ["\U0001f600"]
+    assert "U+1F600" in math_font.describe(["\U0001f600"])

@@ -1,0 +1,116 @@
+"""The site's math font: Noto Sans Math (the pinned npm package), cut down to what the math uses.
+
+Browsers typeset the MathML that `tools.katex` puts in the pages with an OpenType math font, whose
+MATH table holds the larger sizes of big operators such as a display sum and the pieces of tall
+brackets. Many systems have no such font (most Linux desktops, many phones), so the site serves
+one, from its own host. `subset` keeps the glyphs of the characters the pages' math uses, and the
+variants the MATH table reaches from them: about 12 KB where the whole font is 256 KB.
+
+A character is what the browser draws, not what the markup holds: MathML Core draws a one-letter
+`<mi>` in its mathematical italic form (`x` as U+1D465), so `characters` counts that form.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import io
+import re
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path
+
+from fontTools import subset as _subset
+from fontTools.ttLib import TTFont
+from mkdocs.exceptions import PluginError
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "node_modules" / "@fontsource" / "noto-sans-math"
+SOURCE = PACKAGE / "files" / "noto-sans-math-latin-400-normal.woff"  # the whole font, despite its name
+URI = "assets/fonts/noto-sans-math.woff"  # where the site serves it; extra.css's @font-face loads it
+LICENSE = PACKAGE / "LICENSE"  # the SIL Open Font License 1.1, served beside the font
+LICENSE_URI = "assets/fonts/noto-sans-math.LICENSE.txt"
+
+_ANNOTATION = re.compile(r"<annotation\b.*?</annotation>", re.S)  # the TeX source, never drawn
+_MI = re.compile(r"<mi(?P<attrs>\s[^>]*)?>(?P<text>[^<]*)</mi>")
+_TAG = re.compile(r"<[^>]+>")
+# MathML Core's automatic italic: Latin and Greek letters, dotless i and j, and a few symbols.
+_ITALIC_EXCEPTIONS = {"h": "\u210e", "\u0131": "\U0001d6a4", "\u0237": "\U0001d6a5"}
+
+
+def italic(char: str) -> str:
+    """The character a browser draws for `<mi>char</mi>`: its mathematical italic form, if any."""
+    if char in _ITALIC_EXCEPTIONS:
+        return _ITALIC_EXCEPTIONS[char]
+    name = unicodedata.name(char, "")
+    for prefix, to in (("LATIN ", "MATHEMATICAL ITALIC "), ("GREEK ", "MATHEMATICAL ITALIC ")):
+        if name.startswith(prefix) and " LETTER " in name:
+            try:
+                return unicodedata.lookup(to + name[len(prefix):].replace("LETTER ", ""))
+            except KeyError:
+                return char
+    try:  # PARTIAL DIFFERENTIAL, NABLA, GREEK PHI SYMBOL...
+        return unicodedata.lookup("MATHEMATICAL ITALIC " + name.removeprefix("GREEK ")) if name else char
+    except KeyError:
+        return char
+
+
+def characters(mathml: str) -> set[str]:
+    """Every character the browser draws for this MathML (spaces and the TeX annotation aside)."""
+    mathml = _ANNOTATION.sub("", mathml)
+    drawn: set[str] = set()
+
+    def one_letter(match: re.Match) -> str:
+        text = html.unescape(match["text"]).strip()
+        if len(text) == 1 and "mathvariant" not in (match["attrs"] or ""):
+            drawn.add(italic(text))
+            return ""
+        return match[0]
+
+    rest = _MI.sub(one_letter, mathml)
+    drawn |= set(html.unescape(_TAG.sub("", rest)))
+    return {c for c in drawn if not c.isspace()}
+
+
+def _source() -> TTFont:
+    if not SOURCE.is_file():
+        raise PluginError(f"the math font is not at {SOURCE}: run `make setup` (it runs `npm ci`)")
+    return TTFont(SOURCE)
+
+
+@functools.lru_cache(maxsize=1)
+def coverage() -> frozenset[str]:
+    """The characters the whole font has."""
+    return frozenset(map(chr, _source().getBestCmap()))
+
+
+@functools.lru_cache(maxsize=8)  # serve's rebuilds mostly ask for the same characters again
+def subset(chars: frozenset[str]) -> bytes:
+    """The font cut down to these characters (with what the MATH table reaches), as WOFF bytes.
+
+    The same characters give the same bytes: the font's timestamp is kept, not set to now. The
+    name table stays whole, its copyright and licence address included; the licence's text is
+    served beside the font (LICENSE_URI).
+    """
+    font = _source()
+    font.recalcTimestamp = False
+    options = _subset.Options()
+    options.layout_features = ["*"]  # ssty (script-size forms) and the rest of what typesetting uses
+    options.name_IDs = ["*"]
+    options.name_languages = ["*"]
+    subsetter = _subset.Subsetter(options)
+    subsetter.populate(unicodes=sorted(map(ord, chars & coverage())))
+    subsetter.subset(font)
+    font.flavor = "woff"
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
+
+
+def lacking(chars: Iterable[str]) -> list[str]:
+    """The characters the font cannot draw (the browser would fall back to another font)."""
+    return sorted(set(chars) - coverage())
+
+
+def describe(chars: Iterable[str]) -> str:
+    return ", ".join(f"{c!r} (U+{ord(c):04X} {unicodedata.name(c, '?')})" for c in chars)
