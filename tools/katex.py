@@ -19,6 +19,7 @@ import html as html_lib
 import json
 import re
 import subprocess
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
@@ -41,6 +42,27 @@ def katex_version() -> str:
         return json.loads((KATEX_DIST.parent / "package.json").read_text(encoding="utf-8"))["version"]
     except (OSError, ValueError, KeyError):
         raise PluginError(f"KaTeX not found at {KATEX_DIST}: run `make setup` (it runs `npm ci`)") from None
+
+
+MATHML = "http://www.w3.org/1998/Math/MathML"
+ET.register_namespace("", MATHML)  # written back as KaTeX wrote it: <math xmlns="...">
+_SCRIPTED = {f"{{{MATHML}}}{tag}" for tag in ("msub", "msup", "msubsup", "munder", "mover", "munderover", "mmultiscripts")}
+
+
+def tight_scripts(mathml: str) -> str:
+    """Operators in a subscript or superscript set without their spaces, as TeX sets them.
+
+    MathML Core spaces an operator by its dictionary entry wherever it stands, so the limits of a
+    sum read `a = 0` where TeX, and KaTeX's HTML before, gave `a=0`. KaTeX's MathML leaves that to
+    the browser; here each operator below a script position gets `lspace="0" rspace="0"`.
+    """
+    root = ET.fromstring(mathml)
+    for scripted in (e for e in root.iter() if e.tag in _SCRIPTED):
+        for script in list(scripted)[1:]:
+            for operator in script.iter(f"{{{MATHML}}}mo"):
+                operator.set("lspace", "0")
+                operator.set("rspace", "0")
+    return ET.tostring(root, encoding="unicode")
 
 
 def _formula(match: re.Match) -> dict:
@@ -82,12 +104,18 @@ class Math:
                     missing[key] = (formula, src_uri)
         if missing:
             self._render(missing)
+        placed: dict[str, str] = {}  # formula key -> its MathML as the pages get it
+
+        def mathml(match: re.Match) -> str:
+            key = self._key(_formula(match))
+            if key not in placed:
+                placed[key] = tight_scripts(self.rendered[key])
+            return placed[key]
+
         for src_uri, page in self.pending.items():
-            formulas = [self.rendered[self._key(_formula(m))] for m in _MATH.finditer(page.content)]
-            self.drawn[src_uri] = set().union(*map(math_font.characters, formulas))
+            self.drawn[src_uri] = set().union(*(math_font.characters(mathml(m)) for m in _MATH.finditer(page.content)))
             page.content = _MATH.sub(
-                lambda m: f'<{m["tag"]} class="arithmatex"{_SCROLLS if m["tag"] == "div" else ""}>'
-                          f'{self.rendered[self._key(_formula(m))]}</{m["tag"]}>',
+                lambda m: f'<{m["tag"]} class="arithmatex"{_SCROLLS if m["tag"] == "div" else ""}>{mathml(m)}</{m["tag"]}>',
                 page.content,
             )
         self.pending.clear()
