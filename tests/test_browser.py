@@ -153,7 +153,8 @@ def test_printed_markup_is_shown_as_text_and_never_runs(browser, tmp_path):
 
 
 def test_page_weight_and_screenshots(browser, server, site, report):
-    """Report what the chapter page transfers by kind; keep it under 1 MB with no blocking font."""
+    """Report what the chapter page transfers by kind; keep it under 1 MB with no blocking font; the
+    math font loads, from the site."""
     visit = Visit(browser, server.base + CHAPTER, server.origin)
     page = visit.page
     page.wait_for_timeout(300)
@@ -176,6 +177,8 @@ def test_page_weight_and_screenshots(browser, server, site, report):
     assert total < 1_000_000
     blocking = page.evaluate("[...document.fonts].filter(f => f.display === 'block' || f.display === 'auto').map(f => f.family)")
     assert blocking == [], "fonts that would hide text until they load"
+    math_font = "[...document.fonts].filter(f => f.family.replaceAll('\"', '') === 'Noto Sans Math').map(f => f.status)"
+    page.wait_for_function(f"{math_font}.join() === 'loaded'", timeout=5_000)  # the math's font, from the site
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "chapter-light.png"), full_page=True)
     visit.close()

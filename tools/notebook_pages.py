@@ -120,7 +120,7 @@ def fit_content(html: str) -> str:
     """A rendered notebook made to fit the site: math rendered at build time, only the styles it
     uses, no scripts it does not need, keyboard access. Cached with the render: the style sheet
     alone takes about 0.2 s to prune."""
-    # nbconvert's template loads MathJax from a CDN; the site's own KaTeX renders the math at build
+    # nbconvert's template loads MathJax from a CDN; the site turns the math into MathML at build
     # time (tools.katex), as on the chapter pages.
     html = re.sub(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", "", html, flags=re.S)
     html = _math_markup(html)
