@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from fontTools.ttLib import TTFont
 
 from tools import math_font
+from tools.cache import Store
 
 SUM = "\u2211"  # N-ARY SUMMATION, which a display formula draws larger
 
@@ -50,3 +52,19 @@ def test_the_subset_is_small_deterministic_and_keeps_its_licence():
 def test_characters_the_font_lacks_are_named():
     assert math_font.lacking("x\U0001f600") == ["\U0001f600"]
     assert "U+1F600" in math_font.describe(["\U0001f600"])
+
+
+def test_a_build_gets_its_font_from_the_cache_when_the_characters_are_the_same(tmp_path, monkeypatch):
+    store = Store(tmp_path)
+    drawn = {"a.md": {"x", SUM}, "b.md": {"y", "\U0001f600"}}
+    font, lacking = math_font.build(store, drawn)
+    assert lacking == {"b.md": ["\U0001f600"]}
+    assert set(map(chr, TTFont(io.BytesIO(font)).getBestCmap())) == {"x", "y", SUM}
+
+    def no_subsetting(chars):
+        raise AssertionError("subset again")
+
+    monkeypatch.setattr(math_font, "subset", no_subsetting)
+    assert math_font.build(Store(tmp_path), drawn) == (font, lacking)
+    with pytest.raises(AssertionError, match="subset again"):  # other characters: another font
+        math_font.build(Store(tmp_path), {"a.md": {"z"}})

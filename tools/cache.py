@@ -1,7 +1,8 @@
 """The build's cache in ``.cache/site/``, one folder per kind of entry: ``pages`` (what each page's
 blocks printed), ``rendered`` (pages' HTML), ``search`` (their search entries), ``notebooks``
-(rendered notebook pages), ``math`` (KaTeX's MathML), ``environment`` (the installed-packages
-digest) and ``templates`` (Jinja's compiled templates, in Jinja's own format).
+(rendered notebook pages), ``math`` (KaTeX's MathML), ``fonts`` (the math font, cut down to the
+characters the math draws), ``environment`` (the installed-packages digest) and ``templates``
+(Jinja's compiled templates, in Jinja's own format).
 
 An entry is one JSON file named for its key. It records the key and a digest of its payload, is
 written atomically, and is used only when both check out: a corrupt, truncated, foreign or

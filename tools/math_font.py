@@ -8,21 +8,27 @@ variants the MATH table reaches from them: about 12 KB where the whole font is 2
 
 A character is what the browser draws, not what the markup holds: MathML Core draws a one-letter
 `<mi>` in its mathematical italic form (`x` as U+1D465), so `characters` counts that form.
+
+`build` gives a build its font, cached in the build's cache by the characters, the source font,
+fontTools' version and this module's code: a warm build neither imports fontTools nor subsets.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import html
+import importlib.metadata
 import io
 import re
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
-from fontTools import subset as _subset
-from fontTools.ttLib import TTFont
 from mkdocs.exceptions import PluginError
+
+from tools.cache import Store, digest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "node_modules" / "@fontsource" / "noto-sans-math"
@@ -30,6 +36,7 @@ SOURCE = PACKAGE / "files" / "noto-sans-math-latin-400-normal.woff"  # the whole
 URI = "assets/fonts/noto-sans-math.woff"  # where the site serves it; extra.css's @font-face loads it
 LICENSE = PACKAGE / "LICENSE"  # the SIL Open Font License 1.1, served beside the font
 LICENSE_URI = "assets/fonts/noto-sans-math.LICENSE.txt"
+KIND = "fonts"  # the build cache's folder for it
 
 _ANNOTATION = re.compile(r"<annotation\b.*?</annotation>", re.S)  # the TeX source, never drawn
 _MI = re.compile(r"<mi(?P<attrs>\s[^>]*)?>(?P<text>[^<]*)</mi>")
@@ -72,10 +79,32 @@ def characters(mathml: str) -> set[str]:
     return {c for c in drawn if not c.isspace()}
 
 
-def _source() -> TTFont:
-    if not SOURCE.is_file():
-        raise PluginError(f"the math font is not at {SOURCE}: run `make setup` (it runs `npm ci`)")
-    return TTFont(SOURCE)
+def _source_bytes() -> bytes:
+    try:
+        return SOURCE.read_bytes()
+    except OSError:
+        raise PluginError(f"the math font is not at {SOURCE}: run `make setup` (it runs `npm ci`)") from None
+
+
+def _source():
+    from fontTools.ttLib import TTFont  # imported only when a font is made: it takes 0.1 s
+
+    return TTFont(io.BytesIO(_source_bytes()))
+
+
+def build(store: Store, drawn: dict[str, set[str]]) -> tuple[bytes, dict[str, list[str]]]:
+    """The font for the math of a build's pages (drawn: page -> characters), and for each page the
+    characters the font cannot draw, if any. Cached by content in the build's cache."""
+    chars = sorted(set().union(*drawn.values()))
+    key = digest({"source": hashlib.sha256(_source_bytes()).hexdigest(), "chars": chars,
+                  "fonttools": importlib.metadata.version("fonttools"),
+                  "code": Path(__file__).read_text(encoding="utf-8")})
+    entry = store.load(KIND, "noto-sans-math", key)
+    if entry is None:
+        entry = {"woff": base64.b64encode(subset(frozenset(chars))).decode("ascii"), "lacking": lacking(chars)}
+        store.save(KIND, "noto-sans-math", key, entry)
+    missing = set(entry["lacking"])
+    return base64.b64decode(entry["woff"]), {page: sorted(c & missing) for page, c in drawn.items() if c & missing}
 
 
 @functools.lru_cache(maxsize=1)
@@ -92,6 +121,8 @@ def subset(chars: frozenset[str]) -> bytes:
     name table stays whole, its copyright and licence address included; the licence's text is
     served beside the font (LICENSE_URI).
     """
+    from fontTools import subset as _subset
+
     font = _source()
     font.recalcTimestamp = False
     options = _subset.Options()

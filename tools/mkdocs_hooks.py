@@ -177,10 +177,10 @@ def on_page_content(html: str, page, config, files) -> str:
 
 def on_env(env, config, files):
     _build.math.render_all()  # every page's math, one KaTeX run for what the cache lacks
-    for src_uri, drawn in sorted(_build.math.drawn.items()):
-        if lacking := math_font.lacking(drawn):
-            log.warning(f"{src_uri}: math draws characters its font lacks: {math_font.describe(lacking)}")
-    _build.math_font.content_bytes = math_font.subset(frozenset().union(*_build.math.drawn.values()))
+    font, lacking = math_font.build(_build.store, _build.math.drawn)
+    for src_uri, chars in sorted(lacking.items()):
+        log.warning(f"{src_uri}: math draws characters its font lacks: {math_font.describe(chars)}")
+    _build.math_font.content_bytes = font
     page_cache.compiled_templates(env, _build.store)
     return env
 
