@@ -4,7 +4,7 @@ Browsers typeset the MathML that `tools.katex` puts in the pages with an OpenTyp
 MATH table holds the larger sizes of big operators such as a display sum and the pieces of tall
 brackets. Many systems have no such font (most Linux desktops, many phones), so the site serves
 one, from its own host. `subset` keeps the glyphs of the characters the pages' math uses, and the
-variants the MATH table reaches from them: about 12 KB where the whole font is 256 KB.
+variants the MATH table reaches from them: a few kilobytes where the whole font is 256 KB.
 
 A character is what the browser draws, not what the markup holds: MathML Core draws a one-letter
 `<mi>` in its mathematical italic form (`x` as U+1D465), so `characters` counts that form.
@@ -49,15 +49,11 @@ def italic(char: str) -> str:
     """The character a browser draws for `<mi>char</mi>`: its mathematical italic form, if any."""
     if char in _ITALIC_EXCEPTIONS:
         return _ITALIC_EXCEPTIONS[char]
-    name = unicodedata.name(char, "")
-    for prefix, to in (("LATIN ", "MATHEMATICAL ITALIC "), ("GREEK ", "MATHEMATICAL ITALIC ")):
-        if name.startswith(prefix) and " LETTER " in name:
-            try:
-                return unicodedata.lookup(to + name[len(prefix):].replace("LETTER ", ""))
-            except KeyError:
-                return char
-    try:  # PARTIAL DIFFERENTIAL, NABLA, GREEK PHI SYMBOL...
-        return unicodedata.lookup("MATHEMATICAL ITALIC " + name.removeprefix("GREEK ")) if name else char
+    name = unicodedata.name(char, "")  # "LATIN SMALL LETTER X", "GREEK PHI SYMBOL", "NABLA"...
+    if name.startswith(("LATIN ", "GREEK ")):
+        name = name.split(" ", 1)[1].replace("LETTER ", "")  # "SMALL X", "PHI SYMBOL"
+    try:
+        return unicodedata.lookup("MATHEMATICAL ITALIC " + name) if name else char
     except KeyError:
         return char
 
