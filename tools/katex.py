@@ -46,22 +46,42 @@ def katex_version() -> str:
 
 MATHML = "http://www.w3.org/1998/Math/MathML"
 ET.register_namespace("", MATHML)  # written back as KaTeX wrote it: <math xmlns="...">
+_MO = f"{{{MATHML}}}mo"
 _SCRIPTED = {f"{{{MATHML}}}{tag}" for tag in ("msub", "msup", "msubsup", "munder", "mover", "munderover", "mmultiscripts")}
+_BINARY = set("+\u2212\u00b1\u2213\u00d7\u00f7\u22c5\u00b7\u2217\u2218")  # + − ± ∓ × ÷ ⋅ · ∗ ∘
+_ENDS_OPERAND = set(")]}|!\u2016\u27e9\u230b\u2309")  # an operator after which an operand has ended
+_ELLIPSES = {"\u2026", "\u22ef"}  # … ⋯
 
 
-def tight_scripts(mathml: str) -> str:
-    """Operators in a subscript or superscript set without their spaces, as TeX sets them.
+def _no_space(operator: ET.Element, space: str = "0") -> None:
+    operator.set("lspace", space)
+    operator.set("rspace", space)
 
-    MathML Core spaces an operator by its dictionary entry wherever it stands, so the limits of a
-    sum read `a = 0` where TeX, and KaTeX's HTML before, gave `a=0`. KaTeX's MathML leaves that to
-    the browser; here each operator below a script position gets `lspace="0" rspace="0"`.
+
+def tex_spacing(mathml: str) -> str:
+    """KaTeX's MathML, spaced as TeX spaces it where MathML Core spaces it otherwise.
+
+    MathML Core spaces each operator by its dictionary entry, wherever it stands; TeX looks at its
+    neighbours. Three of TeX's rules are written into the MathML here, as `lspace`/`rspace`:
+    operators in a subscript or superscript take no space (`a=0` under a sum, not `a = 0`); a
+    plus or minus with no operand before it is a sign, with no space (`[-1, 1]`, not `[ - 1, 1]`);
+    an ellipsis takes a thin space either side, where Core, which does not list it, gives it a
+    thick one.
     """
     root = ET.fromstring(mathml)
-    for scripted in (e for e in root.iter() if e.tag in _SCRIPTED):
+    for row in root.iter():
+        before = None  # the previous element of the row
+        for child in row:
+            text = (child.text or "").strip() if child.tag == _MO else None
+            if text in _BINARY and (before is None or before.tag == _MO and (before.text or "").strip() not in _ENDS_OPERAND):
+                _no_space(child)
+            elif text in _ELLIPSES:
+                _no_space(child, "0.1667em")
+            before = child
+    for scripted in (e for e in root.iter() if e.tag in _SCRIPTED):  # last: scripts take no space at all
         for script in list(scripted)[1:]:
-            for operator in script.iter(f"{{{MATHML}}}mo"):
-                operator.set("lspace", "0")
-                operator.set("rspace", "0")
+            for operator in script.iter(_MO):
+                _no_space(operator)
     return ET.tostring(root, encoding="unicode")
 
 
@@ -109,7 +129,7 @@ class Math:
         def mathml(match: re.Match) -> str:
             key = self._key(_formula(match))
             if key not in placed:
-                placed[key] = tight_scripts(self.rendered[key])
+                placed[key] = tex_spacing(self.rendered[key])
             return placed[key]
 
         for src_uri, page in self.pending.items():
