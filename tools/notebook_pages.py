@@ -31,6 +31,7 @@ KIND = "notebooks"
 # markup pymdownx.arithmatex gives the chapters, so that tools.katex renders it at build time.
 _CODE = re.compile(r"(<(pre|code|script|style)\b.*?</\2>)", re.S)
 _DISPLAY = re.compile(r"\$\$(.+?)\$\$", re.S)
+_DISPLAY_PARAGRAPH = re.compile(r"<p>\s*\$\$(.+?)\$\$\s*</p>", re.S)  # a formula on lines of its own
 _INLINE = re.compile(r"(?<![\\$])\$(?!\$)([^$<>]+?)(?<![\\$])\$")
 _MERMAID = re.compile(r'<script type="module">(?:(?!</script>).)*jp-Mermaid.*?</script>', re.S)
 PREFACE = (
@@ -109,6 +110,7 @@ class Notebooks:
 
 def _math_markup(html: str) -> str:
     def convert(text: str) -> str:
+        text = _DISPLAY_PARAGRAPH.sub(lambda m: f'<div class="arithmatex">\\[{m[1]}\\]</div>', text)
         text = _DISPLAY.sub(lambda m: f'<span class="arithmatex">\\[{m[1]}\\]</span>', text)
         return _INLINE.sub(lambda m: f'<span class="arithmatex">\\({m[1]}\\)</span>', text)
 
