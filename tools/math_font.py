@@ -2,8 +2,8 @@
 
 Browsers typeset the MathML that `tools.katex` puts in the pages with an OpenType math font, whose
 MATH table holds the larger sizes of big operators such as a display sum and the pieces of tall
-brackets. Many systems have no such font (most Linux desktops, many phones), so the site serves
-one, from its own host. `subset` keeps the glyphs of the characters the pages' math uses, and the
+brackets. A system may have none (a Debian install with only its default fonts has none), and
+each that has one draws the math in its own, so the site serves one, from its own host. `subset` keeps the glyphs of the characters the pages' math uses, and the
 variants the MATH table reaches from them: a few kilobytes where the whole font is 256 KB.
 
 A character is what the browser draws, not what the markup holds: MathML Core draws a one-letter
