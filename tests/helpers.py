@@ -246,18 +246,16 @@ class Visit:
     def _count(self, change: int) -> None:
         self.in_flight += change
 
-    def mount_code_blocks(self) -> int:
+    def mount_code_blocks(self) -> None:
         """Bring every shown code block on screen in turn, as a reader scrolling down the page does:
-        Material (`content.lazy`) sets a block up, copy button and all, only then. Then back to the
-        top; returns how many blocks there are."""
-        return self.page.evaluate("""async () => {
-            const blocks = [...document.querySelectorAll('.md-content pre > code')];
-            for (const code of blocks.filter(code => code.getClientRects().length)) {
+        Material (`content.lazy`) sets a block up, copy button and all, only then. Then back to the top."""
+        self.page.evaluate("""async () => {
+            for (const code of document.querySelectorAll('.md-content pre > code')) {
+                if (!code.getClientRects().length) continue;  // not shown: in a closed <details>
                 code.scrollIntoView({block: 'center'});
                 await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
             }
             window.scrollTo(0, 0);
-            return blocks.length;
         }""")
 
     def _route(self, route):
