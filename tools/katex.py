@@ -124,20 +124,21 @@ class Math:
                     missing[key] = (formula, src_uri)
         if missing:
             self._render(missing)
-        placed: dict[str, str] = {}  # formula key -> its MathML as the pages get it
-
-        def mathml(match: re.Match) -> str:
-            key = self._key(_formula(match))
-            if key not in placed:
-                placed[key] = tex_spacing(self.rendered[key])
-            return placed[key]
+        placed: dict[str, tuple[str, set[str]]] = {}  # formula key -> its MathML as placed, what it draws
 
         for src_uri, page in self.pending.items():
-            self.drawn[src_uri] = set().union(*(math_font.characters(mathml(m)) for m in _MATH.finditer(page.content)))
-            page.content = _MATH.sub(
-                lambda m: f'<{m["tag"]} class="arithmatex"{_SCROLLS if m["tag"] == "div" else ""}>{mathml(m)}</{m["tag"]}>',
-                page.content,
-            )
+            drawn = self.drawn[src_uri] = set()
+
+            def place(match: re.Match) -> str:
+                key = self._key(_formula(match))
+                if key not in placed:
+                    mathml = tex_spacing(self.rendered[key])
+                    placed[key] = mathml, math_font.characters(mathml)
+                mathml, chars = placed[key]
+                drawn.update(chars)
+                return f'<{match["tag"]} class="arithmatex"{_SCROLLS if match["tag"] == "div" else ""}>{mathml}</{match["tag"]}>'
+
+            page.content = _MATH.sub(place, page.content)
         self.pending.clear()
 
     def _render(self, missing: dict[str, tuple[dict, str]]) -> None:
