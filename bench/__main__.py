@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 
 from literate import corr2d, corr2d_shift, corr2d_unfold
-from literate.faster import benchmark, machine_summary
+from literate.timing import benchmark, machine_summary
 
 LOOP_LIMIT = 128  # the Python loop takes seconds per run beyond this side
 

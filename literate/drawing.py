@@ -14,12 +14,13 @@ from html import escape
 
 import torch
 
-from literate.convolutions import check_pair, is_int, receptive_field
+from literate.arguments import check_pair, is_int
+from literate.convolutions import receptive_field
 
 CELL = 36  # side of one matrix cell, in SVG units
 
 
-# docs/chapters/drawing.md:33
+# docs/chapters/drawing.md:34
 def _check_matrices(tensors, names, caller):
     """Raise unless tensors is a non-empty list of 2-D tensors of finite real
     numbers and names is a list of as many one-line strings."""
@@ -56,7 +57,7 @@ def _check_text(value, caller, name, line=True):
                          f"text, got {value!r}")
 
 
-# docs/chapters/drawing.md:76
+# docs/chapters/drawing.md:77
 def _slug(title):
     return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
 
@@ -79,7 +80,7 @@ def _svg_text(x, y, label, cls="lit-text", anchor="middle"):
             f'dominant-baseline="central">{escape(str(label))}</text>')
 
 
-# docs/chapters/drawing.md:103
+# docs/chapters/drawing.md:104
 def _svg_matrix(T, x, y, marked=(), fmt="{:g}", fill=None, dark=None,
                 attrs=None, cell=CELL):
     """SVG cells for a 2-D tensor T (h, w) with its top-left corner at (x, y).
@@ -112,7 +113,7 @@ def _svg_matrix(T, x, y, marked=(), fmt="{:g}", fill=None, dark=None,
     return "".join(parts)
 
 
-# docs/chapters/drawing.md:139
+# docs/chapters/drawing.md:140
 _NEGATIVE = (33, 102, 172)
 _ZERO = (240, 240, 240)
 _POSITIVE = (178, 24, 43)
@@ -128,7 +129,7 @@ def _diverging(limit):
     return colour
 
 
-# docs/chapters/drawing.md:161
+# docs/chapters/drawing.md:162
 def heatmaps(tensors, names, title, fmt="{:g}"):
     """Tensors (h, w) side by side as heat maps on one diverging colour scale
     centred on zero."""
@@ -161,7 +162,7 @@ def heatmaps(tensors, names, title, fmt="{:g}"):
                        "".join(parts))
 
 
-# docs/chapters/drawing.md:197
+# docs/chapters/drawing.md:198
 def log_plot(values, title, xlabel, ylabel, width=420, height=240):
     """An SVG line plot of positive values against 1, 2, ..., with a log10
     vertical axis."""
@@ -214,7 +215,7 @@ def log_plot(values, title, xlabel, ylabel, width=420, height=240):
     return _svg_figure(width, height, title, description, "".join(body))
 
 
-# docs/chapters/drawing.md:253
+# docs/chapters/drawing.md:254
 def show(html):
     """Display an HTML figure in Jupyter; print its HTML anywhere else (as
     the site's build needs)."""
@@ -230,7 +231,7 @@ def show(html):
         print(html)
 
 
-# docs/chapters/drawing.md:274
+# docs/chapters/drawing.md:275
 def volatile(markdown):
     """Markdown marked as differing from build to build (timings)."""
     _check_text(markdown, "volatile", "markdown", line=False)
@@ -239,7 +240,7 @@ def volatile(markdown):
             f"<!-- volatile -->\n\n{markdown}\n\n<!-- /volatile -->\n</div>")
 
 
-# docs/chapters/drawing.md:299
+# docs/chapters/drawing.md:300
 def _png(image, lo, hi):
     """A 2-D tensor (h, w) as a grey-scale PNG's bytes: lo black, hi white."""
     from PIL import Image
@@ -270,7 +271,7 @@ def photo_figure(images, captions, saturate=3):
     return f'<div class="lit-photos">{"".join(parts)}</div>'
 
 
-# docs/chapters/drawing.md:336
+# docs/chapters/drawing.md:337
 def corr2d_figure(X, K, Y):
     """Input, kernel and output of a cross-correlation, with the first output
     entry worked out."""
@@ -308,7 +309,7 @@ def corr2d_figure(X, K, Y):
                        "".join(parts), key="corr2d-figure")
 
 
-# docs/chapters/drawing.md:380
+# docs/chapters/drawing.md:381
 def receptive_field_figure(layers, names, kernel_sizes, start):
     """Interactive diagram of stacked feature maps that highlights an entry's
     receptive field.

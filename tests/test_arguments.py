@@ -20,10 +20,12 @@ from hypothesis import strategies as st
 import literate
 from literate import (
     Conv2D,
+    bench_summary,
     bench_table,
     benchmark,
     check_corr2d_args,
     check_pair,
+    check_receptive_field_args,
     convolve2d,
     corr2d,
     corr2d_shift,
@@ -122,7 +124,7 @@ def assert_conv2d(result, X, K, flip=False):
     torch.testing.assert_close(result.double(), ref, rtol=0, atol=(5e-2 if loose else 1e-4) * scale)
 
 
-# literate.convolutions and literate.faster: tensors in, tensors out ------------------------------
+# literate.arguments, literate.convolutions, literate.faster and literate.timing -------------------------
 
 
 @pytest.mark.parametrize("fn", [corr2d, corr2d_unfold, corr2d_shift, convolve2d], ids=lambda fn: fn.__name__)
@@ -207,6 +209,26 @@ def test_receptive_field(kernel_sizes, strides, position):
 
 
 @SETTINGS
+@given(kernel_sizes=mostly(st.lists(LAYER_SIZES, max_size=3), JUNK),
+       strides=mostly(st.one_of(st.none(), st.lists(LAYER_SIZES, max_size=3)), JUNK),
+       position=mostly(st.tuples(st.integers(0, 3), st.integers(0, 3)),
+                       st.one_of(st.tuples(st.integers(-1, 3), st.integers(-1, 3)), JUNK)))
+def test_check_receptive_field_args(kernel_sizes, strides, position):
+    checked = outcome("caller", lambda: check_receptive_field_args(kernel_sizes, strides, position, caller="caller"))
+    if checked is None:
+        return
+    sizes, steps, where = checked
+
+    def pair(v):
+        return (v, v) if is_int(v) else tuple(v)
+
+    assert sizes == [pair(k) for k in kernel_sizes]
+    assert steps == ([(1, 1)] * len(kernel_sizes) if strides is None else [pair(s) for s in strides])
+    assert where == tuple(position) and min(where) >= 0
+    assert all(type(v) is int and v >= 1 for p in sizes + steps for v in p)
+
+
+@SETTINGS
 @given(fn=mostly(st.just("counter"), JUNK), repeats=mostly(st.integers(1, 3), st.one_of(st.integers(-1, 0), JUNK)))
 def test_median_time(fn, repeats):
     calls = []
@@ -235,6 +257,8 @@ def test_benchmark_and_its_table(methods, sizes, kernel_sizes, repeats, threads,
     assert all(r["conv2d_s"] > 0 and set(r["ratios"]) == set(methods) for r in rows)
     table = bench_table(rows, machine_summary(threads))
     assert table.count("\n| ") == len(rows) and f"{threads} thread" in table
+    summary = bench_summary(rows).splitlines()
+    assert len(summary) == len(methods) and all(f"**{name}**" in line for name, line in zip(methods, summary))
 
 
 @SETTINGS
@@ -242,6 +266,7 @@ def test_benchmark_and_its_table(methods, sizes, kernel_sizes, repeats, threads,
        threads=st.one_of(st.integers(-1, 3), JUNK))
 def test_bench_table_and_machine_summary_reject_what_they_cannot_read(rows, threads):
     assert outcome("bench_table", lambda: bench_table(rows, "machine")) is None
+    assert outcome("bench_summary", lambda: bench_summary(rows)) is None
     summary = outcome("machine_summary", lambda: machine_summary(threads))
     if summary is not None:
         assert summary.endswith(f"{threads} thread") and threads >= 1
@@ -339,6 +364,7 @@ def test_show_and_volatile(text):
 
 def test_every_public_callable_is_tested_here():
     tested = {"corr2d", "corr2d_unfold", "corr2d_shift", "convolve2d", "check_corr2d_args", "Conv2D", "check_pair",
-              "is_int", "receptive_field", "median_time", "benchmark", "bench_table", "machine_summary", "heatmaps",
+              "check_receptive_field_args", "is_int", "receptive_field", "median_time", "benchmark", "bench_table",
+              "bench_summary", "machine_summary", "heatmaps",
               "log_plot", "photo_figure", "corr2d_figure", "receptive_field_figure", "show", "volatile", "CELL"}
     assert set(literate.__all__) == tested

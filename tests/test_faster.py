@@ -1,9 +1,6 @@
-"""Tests of literate/faster.py: the fast cross-correlations against the loop and PyTorch; the benchmark."""
+"""Tests of literate/faster.py: the fast cross-correlations against the loop and PyTorch."""
 
 from __future__ import annotations
-
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -12,8 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from literate import corr2d, corr2d_shift, corr2d_unfold
-from literate.faster import benchmark, machine_summary, median_time
-from tests.helpers import ROOT, input_and_kernel, reference
+from tests.helpers import input_and_kernel, reference
 
 FAST = [corr2d_unfold, corr2d_shift]
 
@@ -78,37 +74,6 @@ def test_bad_input_is_rejected_naming_the_shapes(fast, X, K, error, words):
 def test_corr2d_itself_stays_two_dimensional():
     with pytest.raises(ValueError, match=r"corr2d: input X must be 2-D .* \(2, 3, 3\)"):
         corr2d(torch.ones(2, 3, 3), torch.ones(2, 2))
-
-
-def test_benchmark_rows_without_asserting_times():
-    calls = []
-
-    def method(X, K):
-        calls.append(X.shape)
-        return None if X.shape[0] > 8 else corr2d_shift(X, K)
-
-    threads = torch.get_num_threads()
-    rows = benchmark({"m": method}, sizes=[8, 16], kernel_sizes=[2, 3], repeats=1)
-    assert torch.get_num_threads() == threads, "the thread count is restored"
-    assert [(r["size"], r["kernel"]) for r in rows] == [(8, 2), (8, 3), (16, 2), (16, 3)]
-    assert rows[0]["ratios"]["m"] > 0 and rows[2]["ratios"]["m"] is None
-    assert all(r["conv2d_s"] > 0 and r["conv2d_GBps"] > 0 for r in rows)
-    calls.clear()
-    median_time(lambda: calls.append(1), 3)
-    assert len(calls) == 4, "one warm-up run, then the timed repeats"
-    assert "PyTorch" in machine_summary() and "1 thread" in machine_summary()
-
-
-def test_make_bench_prints_a_ratio_table():
-    command = [sys.executable, "-m", "bench", "--sizes", "16", "32", "--kernels", "2", "3", "--repeats", "1"]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert lines[0].startswith("Machine:") and "1 thread" in lines[0]
-    table = [line.split() for line in lines if line.strip().startswith(("16²", "32²"))]
-    assert len(table) == 4
-    for row in table:
-        float(row[5]), float(row[6]), float(row[7])  # loop, unfold, shift: ratios to conv2d
 
 
 @pytest.mark.parametrize("fast", [corr2d_unfold, corr2d_shift], ids=["unfold", "shift"])

@@ -123,7 +123,7 @@ def test_the_wheel_is_the_package_with_lower_bounds_only(served):
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         metadata = archive.read("literate-0.1.0.dist-info/METADATA").decode()
-    assert {"literate/__init__.py", "literate/convolutions.py", "literate/drawing.py", "literate/faster.py"} <= set(names)
+    assert {f"literate/{name}.py" for name in ("__init__", "arguments", "convolutions", "drawing", "faster", "timing")} <= set(names)
     requirements = [line.split(": ", 1)[1].split(";")[0] for line in metadata.splitlines() if line.startswith("Requires-Dist")]
     assert len(requirements) == 4 and all(">=" in r and "==" not in r for r in requirements), requirements
     assert 'Provides-Extra: chapters' in metadata and 'pillow>=10; extra == "chapters"' in metadata

@@ -1,9 +1,10 @@
 """`mkdocs serve` is coherent: after any sequence of saves it shows what a cold `make build` shows.
 
-The case that used to go stale: a saved function of one chapter (check_corr2d_args's message)
-changes, and another page (the fast cross-correlation page) that imports it from `literate` must
-show the new behaviour within one rebuild, without a manual `make tangle`; the reverse edit
-restores the old output. Runs on a private copy of the project (tools/workspace.py).
+The case that used to go stale: a saved function (check_corr2d_args's message, in the appendix on
+checking arguments) changes, and the pages whose code reaches it through `literate` (the
+appendix's own demonstrations call `literate.corr2d`, which calls the package's check) must show
+the new behaviour within one rebuild, without a manual `make tangle`; the reverse edit restores
+the old output. Runs on a private copy of the project (tools/workspace.py).
 """
 
 from __future__ import annotations
@@ -16,30 +17,32 @@ from tools.workspace import Workspace, comparable
 
 pytestmark = pytest.mark.site
 
-CHAPTER = "docs/chapters/convolutions.md"
-OLD = "does not fit in "  # corr2d's message when a kernel is too large, printed on the fast page
+CHAPTER = "docs/chapters/arguments.md"
+LESSON = "docs/chapters/convolutions.md"
+OLD = "does not fit in "  # corr2d's message when a kernel is too large, printed through literate.corr2d
 NEW = "is too large for "
-PAGES = ["", "chapters/convolutions/", "chapters/faster/", "notebooks/faster/"]
+PAGE = "chapters/arguments/"
+PAGES = ["", "chapters/convolutions/", "chapters/arguments/", "notebooks/arguments/"]
 
 
 @pytest.mark.heavy
 def test_serve_retangles_reimports_and_matches_a_cold_build(tmp_path, site, site_cache):
     workspace = Workspace(tmp_path / "project")
     workspace.seed_cache(site_cache)  # serve starts warm, as it does after any earlier build
-    original = workspace.path("literate/convolutions.py").read_bytes()
+    original = workspace.path("literate/arguments.py").read_bytes()
     workspace.serve()
     try:
-        assert OLD.encode() in workspace.get("chapters/faster/")
+        assert OLD.encode() in workspace.get(PAGE)
 
-        workspace.edit(CHAPTER, OLD, NEW)  # a #@save block of one chapter...
-        faster = workspace.wait_for("chapters/faster/", lambda page: NEW.encode() in page)
-        assert OLD.encode() not in faster  # ...shows on the page that imports it
-        assert NEW in workspace.path("literate/convolutions.py").read_text(encoding="utf-8"), "serve re-tangled"
-        assert NEW.encode() in workspace.wait_for("notebooks/faster/faster.ipynb", lambda nb: NEW.encode() in nb)
+        workspace.edit(CHAPTER, OLD, NEW)  # a #@save block...
+        shown = workspace.wait_for(PAGE, lambda page: NEW.encode() in page)
+        assert OLD.encode() not in shown  # ...shows through literate.corr2d, which imports it
+        assert NEW in workspace.path("literate/arguments.py").read_text(encoding="utf-8"), "serve re-tangled"
+        assert NEW.encode() in workspace.wait_for("notebooks/arguments/arguments.ipynb", lambda nb: NEW.encode() in nb)
 
         workspace.edit(CHAPTER, NEW, OLD)  # the reverse edit restores the old output
-        workspace.wait_for("chapters/faster/", lambda page: OLD.encode() in page and NEW.encode() not in page)
-        assert workspace.path("literate/convolutions.py").read_bytes() == original
+        workspace.wait_for(PAGE, lambda page: OLD.encode() in page and NEW.encode() not in page)
+        assert workspace.path("literate/arguments.py").read_bytes() == original
 
         # Same tree as the suite's cold build: every page served equals the cold build's page.
         local = b"http://127.0.0.1:8000/"
@@ -51,7 +54,7 @@ def test_serve_retangles_reimports_and_matches_a_cold_build(tmp_path, site, site
         # watchers also report reads), and nothing is tangled.
         time.sleep(1)
         builds = workspace.serve_log().count("Building documentation")
-        workspace.edit(CHAPTER, "Despite their name,", "Whatever their name,")
+        workspace.edit(LESSON, "Despite their name,", "Whatever their name,")
         edited = workspace.wait_for("chapters/convolutions/", lambda page: b"Whatever their name," in page)
         time.sleep(1.5)
         assert workspace.serve_log().count("Building documentation") == builds + 1
@@ -61,7 +64,7 @@ def test_serve_retangles_reimports_and_matches_a_cold_build(tmp_path, site, site
     finally:
         workspace.stop()
     log = workspace.serve_log()
-    assert "Tangled literate/convolutions.py from the chapters" in log
+    assert "Tangled literate/arguments.py from the chapters" in log
     assert "Traceback" not in log
 
 
@@ -74,4 +77,4 @@ def test_a_build_never_writes_the_package_and_fails_when_it_is_stale(tmp_path):
     log = result.stdout + result.stderr
     assert "literate/ does not match the chapters' #@save blocks" in log
     assert "check_corr2d_args differs from the chapter" in log
-    assert NEW not in workspace.path("literate/convolutions.py").read_text(encoding="utf-8")
+    assert NEW not in workspace.path("literate/arguments.py").read_text(encoding="utf-8")

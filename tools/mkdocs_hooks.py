@@ -10,6 +10,7 @@ modules that do the work. Each of those has one job:
 - `tools.wheel`: the package as a wheel on the site, and its install line;
 - `tools.katex`: math turned into MathML at build time; `tools.math_font`: the font it is drawn in;
 - `tools.images`: embedded PNGs moved to files;
+- `tools.fold`: a figure's code folded under the figure (the `fold` option of a block);
 - `tools.edit_links`, `tools.accessibility`.
 """
 
@@ -31,7 +32,8 @@ if str(ROOT) not in sys.path:  # hooks are loaded by file path; make `tools` imp
     sys.path.insert(0, str(ROOT))
 
 from tools import (  # noqa: E402
-    accessibility, cache, chapter, edit_links, images, katex, math_font, notebook_pages, package_sync, page_cache, wheel,
+    accessibility, cache, chapter, edit_links, fold, images, katex, math_font, notebook_pages, package_sync, page_cache,
+    wheel,
 )
 from tools.execution import Runner, block_id  # noqa: E402
 
@@ -74,7 +76,8 @@ def _format(md, **options) -> str:
     if output is not None and _build.store.enabled:
         key = cache.digest({"options": {k: repr(v) for k, v in options.items()}, "output": output,
                             "config": _build.renders.key})
-    return page_cache.formatted_block(partial(base_format, language="python", run=_run), key, md, **options)
+    format_block = partial(fold.format_block, partial(base_format, language="python", run=_run))
+    return page_cache.formatted_block(format_block, key, md, **options)
 
 
 def on_startup(command, dirty):
@@ -144,6 +147,7 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     name = chapter.relative(source, Path(config.config_file_path).parent)  # "docs/chapters/x.md"
     try:
         model = chapter.parse(markdown, source, _rule, _front_matter_lines(source, markdown))
+        fold.check(model)
     except chapter.ChapterError as error:
         raise PluginError(str(error)) from None
     _build.models[page.file.src_uri] = (model, name)

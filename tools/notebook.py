@@ -15,6 +15,7 @@ import nbformat
 from nbformat import v4
 
 from tools.chapter import Block, Chapter
+from tools.fold import folded
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 LANGUAGE_INFO = {"name": "python", "pygments_lexer": "ipython3"}
@@ -98,7 +99,8 @@ def chapter_notebook(model: Chapter, outputs: dict[int, str], preface: str = "",
             cell_outputs.append(v4.new_output("display_data", data={"text/markdown": printed, "text/plain": printed}))
         elif printed:
             cell_outputs.append(v4.new_output("stream", name="stdout", text=printed))
-        cells.append(v4.new_code_cell(block.code, execution_count=count, outputs=cell_outputs))
+        metadata = {"jupyter": {"source_hidden": True}} if folded(block) else {}  # as the page folds it
+        cells.append(v4.new_code_cell(block.code, execution_count=count, outputs=cell_outputs, metadata=metadata))
     add_markdown(lines[start:])
     for number, cell in enumerate(cells):
         cell.id = f"cell-{number:03d}"
