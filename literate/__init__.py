@@ -4,8 +4,8 @@
 
 from literate.arguments import check_corr2d_args, check_pair, check_receptive_field_args, is_int
 from literate.convolutions import Conv2D, convolve2d, corr2d, receptive_field
-from literate.drawing import CELL, corr2d_figure, heatmaps, log_plot, photo_figure, receptive_field_figure, show, volatile
+from literate.drawing import CELL, corr2d_figure, heatmaps, kernel_playground, log_plot, photo_figure, receptive_field_figure, shape_explorer, show, volatile
 from literate.faster import corr2d_shift, corr2d_unfold
 from literate.timing import bench_summary, bench_table, benchmark, machine_summary, median_time
 
-__all__ = ['check_corr2d_args', 'is_int', 'check_pair', 'check_receptive_field_args', 'corr2d', 'Conv2D', 'convolve2d', 'receptive_field', 'CELL', 'heatmaps', 'log_plot', 'show', 'volatile', 'photo_figure', 'corr2d_figure', 'receptive_field_figure', 'corr2d_unfold', 'corr2d_shift', 'median_time', 'benchmark', 'machine_summary', 'bench_table', 'bench_summary']
+__all__ = ['check_corr2d_args', 'is_int', 'check_pair', 'check_receptive_field_args', 'corr2d', 'Conv2D', 'convolve2d', 'receptive_field', 'CELL', 'heatmaps', 'log_plot', 'show', 'volatile', 'photo_figure', 'kernel_playground', 'shape_explorer', 'corr2d_figure', 'receptive_field_figure', 'corr2d_unfold', 'corr2d_shift', 'median_time', 'benchmark', 'machine_summary', 'bench_table', 'bench_summary']

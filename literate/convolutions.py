@@ -27,7 +27,7 @@ def corr2d(X, K):
     return Y
 
 
-# docs/chapters/convolutions.md:123
+# docs/chapters/convolutions.md:124
 class Conv2D(nn.Module):
     """A 2-D convolutional layer for one input and one output channel."""
 
@@ -42,7 +42,7 @@ class Conv2D(nn.Module):
         return corr2d(X, self.weight) + self.bias  # (h - kh + 1, w - kw + 1)
 
 
-# docs/chapters/convolutions.md:343
+# docs/chapters/convolutions.md:373
 def convolve2d(X, K):
     """Strict 2-D convolution of X (h, w) with K (kh, kw), where K fits."""
     check_corr2d_args(X, K, caller="convolve2d")
@@ -56,12 +56,11 @@ def convolve2d(X, K):
     return Y
 
 
-# docs/chapters/convolutions.md:441
+# docs/chapters/convolutions.md:474
 def receptive_field(kernel_sizes, position, strides=None):
-    """Receptive field of the entry at position (row, col) of the last layer,
-    for layers without padding: kernel_sizes and strides (default 1) give one
-    (kh, kw) per layer, first layer first, an int n standing for (n, n).
-    Returns (rows, cols) ranges for each layer's input, then the position."""
+    """Receptive field of the entry at position (row, col) of the last layer:
+    kernel_sizes and strides (default 1), one (kh, kw) per layer, first first.
+    Returns (rows, cols) ranges in each layer's input, then the position's."""
     kernel_sizes, strides, (row, col) = check_receptive_field_args(
         kernel_sizes, strides, position)
     rows, cols = range(row, row + 1), range(col, col + 1)

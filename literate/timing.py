@@ -64,8 +64,8 @@ def benchmark(methods, sizes, kernel_sizes, repeats=7, threads=1, seed=0):
         for n, value in enumerate(values):
             _check_count(value, caller, f"{name}[{n}]")
     if max(kernel_sizes) > min(sizes):
-        raise ValueError(f"{caller}: kernel size {max(kernel_sizes)} is larger "
-                         f"than input size {min(sizes)}")
+        raise ValueError(f"{caller}: kernel size {max(kernel_sizes)} is "
+                         f"larger than input size {min(sizes)}")
     _check_count(repeats, caller, "repeats")
     _check_count(threads, caller, "threads")
     if not is_int(seed) or seed < 0:

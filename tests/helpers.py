@@ -152,10 +152,13 @@ def without_image_sources(html: str) -> str:
     return re.sub(r' src="[^"]*"| loading="lazy"| decoding="async"', "", html)
 
 
+FIGURE_STARTS = ("<svg", '<div class="lit-')  # what a block that draws prints: literate.drawing's markup
+
+
 def assert_shows_what_the_page_shows(printed: list[str], page: Path) -> None:
     """What copied code printed: its text outputs are the page's, in order, and every figure it
     drew is on the page."""
-    figures = [p for p in printed if p.startswith(("<svg", '<div class="lit-photos"'))]
+    figures = [p for p in printed if p.startswith(FIGURE_STARTS)]
     assert [p for p in printed if p and p not in figures] == outputs(page)
     shown = without_image_sources(page.read_text(encoding="utf-8"))
     assert len(figures) >= 6 and all(without_image_sources(f).strip() in shown for f in figures)

@@ -9,6 +9,7 @@ another exception, never a silent wrong result.
 from __future__ import annotations
 
 import math
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -35,7 +36,17 @@ from literate import (
     median_time,
     receptive_field,
 )
-from literate.drawing import corr2d_figure, heatmaps, log_plot, photo_figure, receptive_field_figure, show, volatile
+from literate.drawing import (
+    corr2d_figure,
+    heatmaps,
+    kernel_playground,
+    log_plot,
+    photo_figure,
+    receptive_field_figure,
+    shape_explorer,
+    show,
+    volatile,
+)
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 DTYPES = [torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.uint8, torch.int8, torch.int32,
@@ -330,7 +341,41 @@ def test_corr2d_figure(data, spoil_Y):
     figure = outcome("corr2d_figure", lambda: corr2d_figure(X, K, Y))
     if figure is not None:
         assert Y.shape == (X.shape[0] - K.shape[0] + 1, X.shape[1] - K.shape[1] + 1)
-        svg(figure)
+        root = svg(ET.tostring(ET.fromstring(figure).find("{http://www.w3.org/2000/svg}svg"), encoding="unicode"))
+        sums = [g.get("data-sum") for g in root.iter("{http://www.w3.org/2000/svg}g") if g.get("data-sum")]
+        assert [s.rsplit("= ", 1)[1] for s in sums] == [f"{v:g}" for v in Y.flatten().tolist()]
+
+
+@SETTINGS
+@given(image=mostly(good_matrices(max_side=6), st.one_of(matrices(), JUNK)),
+       presets=mostly(st.dictionaries(st.sampled_from(["blur", "edge", "a b"]), good_matrices(max_side=3), min_size=1),
+                      st.one_of(st.dictionaries(st.text(max_size=2), st.one_of(matrices(), JUNK), max_size=2), JUNK)))
+def test_kernel_playground(image, presets):
+    figure = outcome("kernel_playground", lambda: kernel_playground(image, presets))
+    if figure is not None:
+        assert min(image.shape) >= 3 and all(max(K.shape) <= 3 for K in presets.values())
+        assert figure.count('<figure data-preset="') == len(presets) + 1  # and one for the reader's kernel
+        assert figure.count('type="number"') == 9
+
+
+AXES = ("n", "k", "p", "s", "d")
+
+
+@SETTINGS
+@given(ranges=mostly(st.fixed_dictionaries({a: st.builds(range, st.integers(1, 2), st.integers(3, 4)) for a in AXES}),
+                     st.one_of(st.dictionaries(st.sampled_from(AXES), st.builds(range, st.integers(-1, 2), st.integers(-1, 3))),
+                               JUNK)),
+       start=mostly(st.fixed_dictionaries({a: st.integers(1, 3) for a in AXES}),
+                    st.one_of(st.dictionaries(st.sampled_from(AXES), st.integers(-1, 5)), JUNK)))
+def test_shape_explorer(ranges, start):
+    figure = outcome("shape_explorer", lambda: shape_explorer(ranges, start))
+    if figure is not None:
+        sizes = re.search(r'data-sizes="([^"]*)"', figure)[1].split(",")
+        assert len(sizes) == math.prod(len(ranges[a]) for a in AXES)
+        n, k, p, s, d = (start[a] for a in AXES)
+        span = d * (k - 1) + 1
+        expected = (n + 2 * p - span) // s + 1 if span <= n + 2 * p else None
+        assert (f"Output: {expected} × {expected}" if expected else "Invalid") in figure
 
 
 @SETTINGS
@@ -365,6 +410,6 @@ def test_show_and_volatile(text):
 def test_every_public_callable_is_tested_here():
     tested = {"corr2d", "corr2d_unfold", "corr2d_shift", "convolve2d", "check_corr2d_args", "Conv2D", "check_pair",
               "check_receptive_field_args", "is_int", "receptive_field", "median_time", "benchmark", "bench_table",
-              "bench_summary", "machine_summary", "heatmaps",
+              "bench_summary", "machine_summary", "heatmaps", "kernel_playground", "shape_explorer",
               "log_plot", "photo_figure", "corr2d_figure", "receptive_field_figure", "show", "volatile", "CELL"}
     assert set(literate.__all__) == tested

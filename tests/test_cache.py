@@ -160,7 +160,7 @@ def test_warm_builds_equal_cold_builds_after_prose_and_code_edits(workspace, sit
     page = tmp_path / "code" / "chapters" / "convolutions" / "index.html"
     assert outputs(page)[-1].strip() == "appended: 252.0"
     figure = figures(page)["corr2d-figure"]
-    assert "0×1 + 1×1 + 3×1 + 4×-2 = -4" in figure and "0×0 + 1×1" not in figure
+    assert "0×1 + 1×1 + 3×1 + 4×(-2) = -4" in figure and "0×0 + 1×1" not in figure
     # The cold reference, built with a cache that cannot be written: it runs everything and succeeds,
     # and the warm build equals it. So two runs of the same blocks give the same bytes: the pages
     # this build replays were run by the suite's cold build, the prose-edited page included.

@@ -54,7 +54,7 @@ def test_diverging_colours_are_centred_on_zero():
 
 def test_heatmaps_share_one_scale():
     svg = heatmaps([torch.tensor([[1.0, -1.0]]), torch.tensor([[0.5]])], ["a", "b"], "Two maps")
-    fills = re.findall(r"fill:(#[0-9a-f]{6})", svg)
+    fills = re.findall(r"fill:(#[0-9a-f]{6})", re.sub(r"<style>.*?</style>", "", svg))  # the cells', not the style sheet's
     colour = _diverging(1.0)
     assert fills[:3] == [colour(1.0), colour(-1.0), colour(0.5)]
     # The description is worked out from the tensors.
@@ -66,11 +66,36 @@ def test_heatmaps_share_one_scale():
 def test_corr2d_figure_works_out_the_first_entry():
     X = torch.arange(9.0).reshape(3, 3)
     K = torch.tensor([[0.0, 1.0], [2.0, 3.0]])
-    root = parse(corr2d_figure(X, K, torch.tensor([[19.0, 25.0], [37.0, 43.0]])))
+    wrapper = parse(corr2d_figure(X, K, torch.tensor([[19.0, 25.0], [37.0, 43.0]])))
+    root = wrapper.find(f"{SVG}svg")
     texts = [t.text for t in root.iter(f"{SVG}text")]
     assert "0×0 + 1×1 + 3×2 + 4×3 = 19" in texts
     assert "3 × 3 input with a 2 × 2 kernel" in root.find(f"{SVG}title").text
     assert sum("lit-marked" in r.get("class") for r in root.iter(f"{SVG}rect")) == 4 + 4 + 1
+
+
+def test_every_output_entry_of_corr2d_figure_carries_its_window_and_sum():
+    X = torch.arange(12.0).reshape(3, 4)
+    K = torch.tensor([[1.0, -1.0]])
+    Y = torch.tensor([[-1.0, -1.0, -1.0]] * 3)
+    root = parse(corr2d_figure(X, K, Y, heat=True, key="edges")).find(f"{SVG}svg")
+    picks = {g.get("id"): g for g in root.iter(f"{SVG}g") if g.get("data-sum")}
+    assert sorted(picks) == sorted(f"edges-y-{i}-{j}" for i in range(3) for j in range(3))
+    assert picks["edges-y-2-1"].get("data-window") == "edges-x-2-1 edges-x-2-2"
+    assert picks["edges-y-2-1"].get("data-sum") == "9×1 + 10×(-1) = -1"
+    assert picks["edges-y-2-1"].get("data-entry") == "Y[2, 1]"
+    ids = {g.get("id") for g in root.iter(f"{SVG}g")}
+    assert all(set(g.get("data-window").split()) <= ids for g in picks.values())  # every window cell exists
+    assert any("fill:" in (r.get("style") or "") for r in root.iter(f"{SVG}rect"))  # coloured as a heat map
+
+
+def test_every_figure_carries_its_own_colours():
+    figure = _svg_figure(10, 10, "t", "d", "<g/>")
+    style = parse(figure).find(f"{SVG}style").text
+    assert "var(--md-default-fg-color,var(--jp-content-font-color1," in style  # the site's, then JupyterLab's
+    assert "@media (prefers-color-scheme:dark)" in style and "[data-md-color-scheme=slate] .lit-figure" in style
+    assert all(rule.startswith((".lit-", "@media", "[data-", ".vscode")) or rule == ""
+               for rule in re.split(r"(?<=})", style.replace("}}", "}")))  # scoped: restyles nothing else
 
 
 def test_receptive_field_figure_lists_each_cells_field():

@@ -118,7 +118,8 @@ def test_notebook_outputs_are_the_pages_outputs(site):
     page = without_image_sources((site / CHAPTER_PAGE).read_text(encoding="utf-8"))
     figures = [cell_output(c) for c in cells if c["outputs"] and c["outputs"][0]["output_type"] == "display_data"]
     assert len(figures) >= 6 and all(without_image_sources(f).strip() in page for f in figures)
-    assert sum(f.count("data:image/png;base64,") for f in figures) == 3  # the notebook embeds its photographs
+    # the notebook embeds its photographs: the three of the photo figure, the playground's image and its 8 presets
+    assert sum(f.count("data:image/png;base64,") for f in figures) == 3 + 1 + 8
 
 
 def test_an_admonition_interrupted_by_a_code_cell_stays_quoted():

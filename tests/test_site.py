@@ -127,8 +127,8 @@ def test_a_page_cannot_use_another_pages_session(tmp_path):
 
 def test_figures_are_on_the_page_with_accessible_names(site):
     found = figures(site / CHAPTER_PAGE)
-    assert set(found) == {"corr2d-figure", "edge-detection-image-kernel-and-output-as-heat-maps",
-                          "training-loss-per-step", "learned-kernel-beside-the-true-kernel", "receptive-field"}
+    assert set(found) == {"corr2d-figure", "edge-figure", "training-loss-per-step",
+                          "learned-kernel-beside-the-true-kernel", "receptive-field"}
     for key, svg in found.items():
         title = re.search(rf'<title id="{key}-title">([^<]+)</title>', svg)
         desc = re.search(rf'<desc id="{key}-desc">([^<]+)</desc>', svg)
@@ -138,7 +138,7 @@ def test_figures_are_on_the_page_with_accessible_names(site):
     # The photographs are files of their own (tools/images.py), named by content, loaded lazily.
     photos = re.findall(r'<img class="lit-photo" width="\d+" height="\d+" alt="([^"]+)" '
                         r'src="\.\./\.\./(assets/images/figures/[0-9a-f]{20}\.png)" loading="lazy"', html)
-    assert len(photos) == 3 and "data:image" not in html
+    assert len(photos) == 3 + 1 + 8 and "data:image" not in html  # 3 photographs, the playground's image and presets
     assert any("vertical edges" in alt for alt, _ in photos) and any("horizontal edges" in alt for alt, _ in photos)
     for _, path in photos:
         assert (site / path).read_bytes().startswith(b"\x89PNG")
