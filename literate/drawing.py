@@ -5,7 +5,7 @@
 __all__ = ['CELL', 'heatmaps', 'log_plot', 'show', 'volatile', 'photo_figure', 'kernel_playground', 'shape_explorer', 'corr2d_figure', 'receptive_field_figure']
 
 
-# docs/chapters/drawing.md:14
+# docs/chapters/drawing.md:21
 import base64
 import io
 import math
@@ -20,7 +20,7 @@ from literate.convolutions import corr2d, receptive_field
 CELL = 36  # side of one matrix cell, in SVG units
 
 
-# docs/chapters/drawing.md:34
+# docs/chapters/drawing.md:41
 def _check_matrices(tensors, names, caller):
     """Raise unless tensors is a non-empty list of 2-D tensors of finite real
     numbers and names is a list of as many one-line strings."""
@@ -57,7 +57,7 @@ def _check_text(value, caller, name, line=True):
                          f"text, got {value!r}")
 
 
-# docs/chapters/drawing.md:82
+# docs/chapters/drawing.md:89
 _LIGHT = ("--lit-own-fg:#1b1b1b;--lit-own-bg:#ffffff;"
           "--lit-own-line:#6b6b6b;--lit-own-accent:#d84315;"
           "--lit-mark:rgba(255,145,0,.35);--lit-source:#e65100;")
@@ -107,14 +107,16 @@ _STYLE = (
     "stroke-width:3}"
     ".lit-figure .rf-cell:focus-visible .lit-cell{stroke:var(--lit-source);"
     "stroke-width:3;stroke-dasharray:4 2}"
-    ".lit-stepper .lit-status{position:absolute;width:1px;height:1px;"
-    "overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}"
+    ".lit-stepper{position:relative}"
+    ".lit-stepper .lit-status{position:absolute;top:0;left:0;width:1px;"
+    "height:1px;margin:0;overflow:hidden;clip:rect(0 0 0 0);"
+    "white-space:nowrap;pointer-events:none}"
     ".lit-stepper .lit-play{margin:0 0 1em}"
     ".lit-stepper [hidden]{display:none}"
 )
 
 
-# docs/chapters/drawing.md:145
+# docs/chapters/drawing.md:154
 def _slug(title):
     return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
 
@@ -138,7 +140,7 @@ def _svg_text(x, y, label, cls="lit-text", anchor="middle"):
             f'dominant-baseline="central">{escape(str(label))}</text>')
 
 
-# docs/chapters/drawing.md:173
+# docs/chapters/drawing.md:182
 def _svg_matrix(T, x, y, marked=(), fmt="{:g}", fill=None, dark=None,
                 attrs=None, cell=CELL):
     """SVG cells for a 2-D tensor T (h, w) with its top-left corner at (x, y).
@@ -172,7 +174,7 @@ def _svg_matrix(T, x, y, marked=(), fmt="{:g}", fill=None, dark=None,
     return "".join(parts)
 
 
-# docs/chapters/drawing.md:210
+# docs/chapters/drawing.md:219
 _NEGATIVE = (33, 102, 172)
 _ZERO = (240, 240, 240)
 _POSITIVE = (178, 24, 43)
@@ -188,7 +190,7 @@ def _diverging(limit):
     return colour
 
 
-# docs/chapters/drawing.md:232
+# docs/chapters/drawing.md:241
 def heatmaps(tensors, names, title, fmt="{:g}"):
     """Tensors (h, w) side by side as heat maps on one diverging colour scale
     centred on zero."""
@@ -221,7 +223,7 @@ def heatmaps(tensors, names, title, fmt="{:g}"):
                        "".join(parts))
 
 
-# docs/chapters/drawing.md:268
+# docs/chapters/drawing.md:277
 def log_plot(values, title, xlabel, ylabel, width=420, height=240):
     """An SVG line plot of positive values against 1, 2, ..., with a log10
     vertical axis."""
@@ -275,7 +277,7 @@ def log_plot(values, title, xlabel, ylabel, width=420, height=240):
     return _svg_figure(width, height, title, description, "".join(body))
 
 
-# docs/chapters/drawing.md:325
+# docs/chapters/drawing.md:334
 def show(html):
     """Display an HTML figure in Jupyter; print its HTML anywhere else (as
     the site's build needs)."""
@@ -291,7 +293,7 @@ def show(html):
         print(html)
 
 
-# docs/chapters/drawing.md:346
+# docs/chapters/drawing.md:355
 def volatile(markdown):
     """Markdown marked as differing from build to build (timings)."""
     _check_text(markdown, "volatile", "markdown", line=False)
@@ -300,7 +302,7 @@ def volatile(markdown):
             f"<!-- volatile -->\n\n{markdown}\n\n<!-- /volatile -->\n</div>")
 
 
-# docs/chapters/drawing.md:371
+# docs/chapters/drawing.md:380
 def _png(image, lo, hi):
     """A 2-D tensor (h, w) as a grey-scale PNG's bytes: lo black, hi white."""
     from PIL import Image
@@ -331,7 +333,7 @@ def photo_figure(images, captions, saturate=3):
     return f'<div class="lit-photos">{"".join(parts)}</div>'
 
 
-# docs/chapters/drawing.md:417
+# docs/chapters/drawing.md:426
 def _grey_image(T):
     """T (h, w) as an 8-bit grey image: its PNG's bytes, and the values a
     browser reads back from it (levels / 255)."""
@@ -392,7 +394,7 @@ def kernel_playground(image, presets, key="kernel-playground"):
         caption = f"{name}: {_kernel_text(K)}"
         figures.append(f'<figure data-preset="{n}">{img(_shown(Y), caption)}'
                        f"<figcaption>{escape(caption)}</figcaption></figure>")
-        values = escape(str(K.tolist())) if K.shape == (3, 3) else ""
+        values = escape(_kernel_text(K)) if K.shape == (3, 3) else ""
         checked = " checked" if n == 0 else ""
         choices.append(f'<label><input type="radio" name="{key}-kernel" '
                        f'value="{n}" data-kernel="{values}"{checked}> '
@@ -416,7 +418,7 @@ def kernel_playground(image, presets, key="kernel-playground"):
             f"{cells}</fieldset></div>")
 
 
-# docs/chapters/drawing.md:514
+# docs/chapters/drawing.md:523
 _SHAPE_AXES = ("n", "k", "p", "s", "d")
 _SHAPE_NAMES = {"n": "input size", "k": "kernel size", "p": "padding",
                 "s": "stride", "d": "dilation"}
@@ -483,7 +485,7 @@ def shape_explorer(ranges, start, key="shape-explorer"):
             f"{escape(call)}</code></pre></div></div>")
 
 
-# docs/chapters/drawing.md:592
+# docs/chapters/drawing.md:601
 def _factor(v):
     """A number in a worked sum: negative ones in parentheses, 2×(-1)."""
     return f"({v:g})" if v < 0 else f"{v:g}"
@@ -559,7 +561,7 @@ def corr2d_figure(X, K, Y, heat=False, key="corr2d-figure"):
             'lit-play" hidden="" aria-pressed="false">Play</button></div>')
 
 
-# docs/chapters/drawing.md:674
+# docs/chapters/drawing.md:683
 def receptive_field_figure(layers, names, kernel_sizes, start):
     """Interactive diagram of stacked feature maps that highlights an entry's
     receptive field.

@@ -18,12 +18,13 @@ import torch.nn.functional as F
 from PIL import Image
 
 from literate import corr2d
-from tests.helpers import SiteServer, Visit
+from tests.helpers import ROOT, SiteServer, Visit
 
 pytestmark = pytest.mark.site
 
 CHAPTER = "chapters/convolutions/"
 FASTER = "chapters/faster/"
+SCREENSHOTS = ROOT / "screenshots"
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +45,12 @@ def visit(browser, server, request):
     yield open_page
     for page in opened:
         page.close()
+
+
+def shoot(page, selector, name):
+    """A screenshot of one figure, for people to look at (screenshots/, git-ignored)."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.locator(selector).screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
 def worked(X, K, i, j):
@@ -85,6 +92,8 @@ def test_the_stepper_moves_by_keyboard_and_announces_each_worked_sum(visit):
         assert expected in status.text_content()
         assert marked(page, "corr2d-figure") == {f"corr2d-figure-x-{i + a}-{j + b}" for a in (0, 1) for b in (0, 1)}
         visited.append(expected.rsplit(" ", 1)[1])
+        if (key, i, j) == ("ArrowDown", 1, 1):
+            shoot(page, "#corr2d-figure", "stepper-inner-entry")
     assert visited[:4] == ["19", "25", "43", "37"]  # the book's four outputs, one per entry
 
 
@@ -109,11 +118,14 @@ def test_play_steps_through_the_entries_and_pause_stops(browser, server, motion)
         page.goto(server.base + CHAPTER)
         button = page.locator("#corr2d-figure").locator("xpath=..").locator(".lit-play")
         page.wait_for_function("!document.querySelector('.lit-stepper .lit-play').hidden")
-        button.click()
+        button.focus()
+        page.keyboard.press("Enter")  # a button: Enter or Space presses it
         assert button.get_attribute("aria-pressed") == "true" and button.text_content() == "Pause"
         page.wait_for_function("document.querySelector('#corr2d-figure').dataset.selected === 'Y[0, 1]'", timeout=10_000)
-        button.press("Enter")  # the button works from the keyboard too
+        page.keyboard.press("Space")
         assert button.get_attribute("aria-pressed") == "false" and button.text_content() == "Play"
+        page.locator("#corr2d-figure-y-1-1").click()  # a click on an entry selects it
+        assert page.locator("#corr2d-figure").get_attribute("data-selected") == "Y[1, 1]"
     finally:
         context.close()
 
@@ -164,6 +176,7 @@ def test_the_playgrounds_javascript_computes_what_corr2d_computes(visit, site):
                                    rtol=0, atol=1e-4)
     assert page.locator("#kernel-playground figure[data-preset='custom']").is_visible()
     assert page.locator("#kernel-playground input[value='custom']").is_checked()
+    shoot(page, "#kernel-playground", "playground-custom-kernel")
 
 
 def test_the_presets_are_corr2d_on_the_image_and_the_keyboard_reaches_them(visit, site):
@@ -188,6 +201,8 @@ def test_the_presets_are_corr2d_on_the_image_and_the_keyboard_reaches_them(visit
         lo, hi = (-limit, limit) if Y.min() < 0 else (Y.min(), Y.max())
         levels = ((Y.clamp(lo, hi) - lo) / (hi - lo) * 255).round().flatten()
         assert (levels - picture).abs().max() <= 1, caption  # the build's corr2d, drawn by its rule
+        if "Sobel x" in caption:
+            shoot(page, "#kernel-playground", "playground-preset-sobel-x")
         if radio.get_attribute("data-kernel"):  # a 3 x 3 preset fills the inputs with its values
             values = page.locator("#kernel-playground .lit-pg-kernel input").evaluate_all("els => els.map(e => Number(e.value))")
             torch.testing.assert_close(torch.tensor(values, dtype=torch.float64), kernel.flatten(), rtol=0, atol=1e-6)
@@ -213,7 +228,8 @@ def test_every_shape_the_explorer_can_show_is_conv2ds(site):
 
 
 def test_the_explorer_names_its_answer_and_gives_a_call_that_runs(visit):
-    page = visit(FASTER).page
+    opened = visit(FASTER)
+    page = opened.page
     explorer = page.locator("#shape-explorer")
     page.wait_for_function("document.querySelector('#shape-explorer').dataset.ready === '1'")
     for setting in [{"n": 7, "k": 3, "p": 1, "s": 2, "d": 2}, {"n": 2, "k": 4, "p": 0, "s": 1, "d": 1},
@@ -231,6 +247,11 @@ def test_the_explorer_names_its_answer_and_gives_a_call_that_runs(visit):
                 continue
         size = torch.Size(eval(printed.getvalue().strip().removeprefix("torch.Size(").removesuffix(")")))
         assert code.rstrip().endswith(f"# {size}") and shown == f"Output: {size[-1]} × {size[-1]}"
+    opened.mount_code_blocks()  # Material sets up a block's copy button as it nears the screen
+    explorer.locator("button[data-md-type='copy']").click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.strip() == explorer.locator("pre > code").text_content().strip()
+    shoot(page, "#shape-explorer", "shape-explorer")
     explorer.locator("input[name='s']").fill("9")
     assert explorer.locator("output").text_content() == "Invalid: stride s must be a whole number from 1 to 3"
     explorer.locator("input[name='n']").focus()  # every setting by keyboard: Tab from one to the next
