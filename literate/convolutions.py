@@ -13,7 +13,7 @@ from literate.arguments import (check_corr2d_args, check_pair,
 
 
 # docs/chapters/convolutions.md:68
-def corr2d(X, K):
+def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """2-D cross-correlation of an input X (h, w) with a kernel K (kh, kw)."""
     check_corr2d_args(X, K)  # a clear error for a bad call
     kh, kw = K.shape
@@ -31,19 +31,19 @@ def corr2d(X, K):
 class Conv2D(nn.Module):
     """A 2-D convolutional layer for one input and one output channel."""
 
-    def __init__(self, kernel_size):
+    def __init__(self, kernel_size: int | tuple[int, int]) -> None:
         super().__init__()
         kh, kw = check_pair(kernel_size, "Conv2D", "kernel_size", single=True)
         self.weight = nn.Parameter(torch.rand(kh, kw))  # (kh, kw)
         self.bias = nn.Parameter(torch.zeros(()))  # scalar
 
-    def forward(self, X):  # X: (h, w)
+    def forward(self, X: torch.Tensor) -> torch.Tensor:  # X: (h, w)
         check_corr2d_args(X, self.weight, caller="Conv2D")
         return corr2d(X, self.weight) + self.bias  # (h - kh + 1, w - kw + 1)
 
 
 # docs/chapters/convolutions.md:373
-def convolve2d(X, K):
+def convolve2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """Strict 2-D convolution of X (h, w) with K (kh, kw), where K fits."""
     check_corr2d_args(X, K, caller="convolve2d")
     kh, kw = K.shape
@@ -57,10 +57,10 @@ def convolve2d(X, K):
 
 
 # docs/chapters/convolutions.md:474
-def receptive_field(kernel_sizes, position, strides=None):
-    """Receptive field of the entry at position (row, col) of the last layer:
-    kernel_sizes and strides (default 1), one (kh, kw) per layer, first first.
-    Returns (rows, cols) ranges in each layer's input, then the position's."""
+def receptive_field(kernel_sizes: list, position: tuple[int, int],
+                    strides: list | None = None) -> list[tuple[range, range]]:
+    """(rows, cols) ranges of the entry at position in each layer's input,
+    then its own; one kernel size and stride (default 1) per layer."""
     kernel_sizes, strides, (row, col) = check_receptive_field_args(
         kernel_sizes, strides, position)
     rows, cols = range(row, row + 1), range(col, col + 1)

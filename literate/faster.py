@@ -13,7 +13,7 @@ from literate.convolutions import corr2d
 
 
 # docs/chapters/faster.md:34
-def corr2d_unfold(X, K):
+def corr2d_unfold(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """Cross-correlation as one matrix product of all windows of X with the
     flattened kernel (im2col).
 
@@ -31,7 +31,7 @@ def corr2d_unfold(X, K):
 
 
 # docs/chapters/faster.md:72
-def corr2d_shift(X, K):
+def corr2d_shift(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """Cross-correlation as a sum of kh * kw shifted copies of X, each scaled
     by one kernel entry. Gradients flow to X and to K.
 

@@ -20,7 +20,7 @@ from types import SimpleNamespace
 import pytest
 from filelock import FileLock
 
-from tests.helpers import CHROMIUM, CHROMIUM_ARGS, PREFIX, PUBLISHED, PUBLISHED_PORT, SiteServer, mkdocs_build
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS, NO_CHROMIUM, PREFIX, PUBLISHED, PUBLISHED_PORT, PUBLISHED_SOCKET, SiteServer, mkdocs_build
 from tools.atomic import write_atomic
 
 SHARED = "LITERATE_TESTS_SHARED"
@@ -33,7 +33,8 @@ def pytest_configure(config):
         return
     os.environ[SHARED] = tempfile.mkdtemp(prefix="literate-tests-")
     published = shared("published", "site")  # where build_once("published") puts it
-    config.stash[SERVER] = SiteServer(published, prefix=PREFIX, not_found=published / "404.html", port=PUBLISHED_PORT)
+    config.stash[SERVER] = SiteServer(published, prefix=PREFIX, not_found=published / "404.html", port=PUBLISHED_PORT,
+                                      sock=PUBLISHED_SOCKET)  # the port helpers bound for it, kept bound
 
 
 def pytest_unconfigure(config):
@@ -117,16 +118,16 @@ def pytest_terminal_summary(terminalreporter):
 
 @pytest.fixture(scope="session")
 def browser():
-    """One headless Chromium for the whole run: $CHROMIUM, else Debian's, else Playwright's own."""
+    """One headless Chromium for the whole run, the one tools/browser.py chooses (helpers.CHROMIUM)."""
     from playwright.sync_api import Error, sync_playwright
 
-    if CHROMIUM is not None:
-        assert Path(CHROMIUM).exists(), f"no Chromium at CHROMIUM={CHROMIUM}: run `make browser` or set CHROMIUM"
+    if CHROMIUM is None:
+        pytest.fail(NO_CHROMIUM, pytrace=False)
     with sync_playwright() as playwright:
         try:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         except Error as error:
-            pytest.fail(f"no Chromium to run the browser tests ({str(error).splitlines()[0]}): "
+            pytest.fail(f"the Chromium at {CHROMIUM} did not start ({str(error).splitlines()[0]}): "
                         "run `make browser` or set CHROMIUM", pytrace=False)
         yield browser
         browser.close()

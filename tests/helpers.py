@@ -6,9 +6,11 @@ from __future__ import annotations
 import html
 import os
 import re
+import socket
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import torch
@@ -16,16 +18,22 @@ import torch.nn.functional as F
 import yaml
 from hypothesis import strategies as st
 
-from tools.workspace import free_port
+from tools import browser as browsers
+from tools.workspace import listening_socket
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER = ROOT / "docs" / "chapters" / "convolutions.md"
 
 # The site as the Pages workflow builds it (conftest's `published`), under a sub-path, for an
 # address on this machine where the tests serve it, so its install line and downloads really work.
-# The port is chosen once per run: pytest-xdist's workers inherit it from the main process.
+# The port is chosen once per run, by the process that serves the site (the main one): it binds the
+# port at once and keeps the listening socket for conftest's server, so no other program can take
+# the port in between. pytest-xdist's workers, which only build for it, inherit its number.
 PREFIX = "/books/convolutions/"
-PUBLISHED_PORT = int(os.environ.setdefault("LITERATE_TESTS_PORT", str(free_port())))
+PUBLISHED_SOCKET = None if "LITERATE_TESTS_PORT" in os.environ else listening_socket()
+if PUBLISHED_SOCKET is not None:
+    os.environ["LITERATE_TESTS_PORT"] = str(PUBLISHED_SOCKET.getsockname()[1])
+PUBLISHED_PORT = int(os.environ["LITERATE_TESTS_PORT"])
 PUBLISHED = {"SITE_URL": f"http://127.0.0.1:{PUBLISHED_PORT}{PREFIX}", "REPO_URL": "https://github.com/example/convolutions"}
 
 
@@ -57,7 +65,9 @@ def mkdocs_build(
         config_file = Path(site_dir).parent / f"{Path(site_dir).name}-mkdocs.yml"
         config_file.write_text(yaml.safe_dump(config), encoding="utf-8")
     clean = {k: v for k, v in os.environ.items() if k not in ("SITE_URL", "REPO_URL", "REPO_BRANCH")}
-    env = {**clean, "NO_MKDOCS_2_WARNING": "1", "PYTHONHASHSEED": "0", "SITE_CACHE": "off", **(env or {})}
+    # JOBS=1: the suite already builds on every core (pytest-xdist); tests/test_parallel.py checks
+    # that a build whose pages run in worker processes equals this serial one.
+    env = {**clean, "NO_MKDOCS_2_WARNING": "1", "PYTHONHASHSEED": "0", "SITE_CACHE": "off", "JOBS": "1", **(env or {})}
     command = [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config_file), "-d", str(site_dir)]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
 
@@ -98,9 +108,11 @@ def figures(page: Path) -> dict[str, str]:
 class SiteServer:
     """Serve a built site on 127.0.0.1 (a free port), optionally under a path prefix."""
 
-    def __init__(self, root: Path, prefix: str = "/", not_found: Path | None = None, port: int = 0) -> None:
+    def __init__(self, root: Path, prefix: str = "/", not_found: Path | None = None, port: int = 0,
+                 sock: socket.socket | None = None) -> None:
         """not_found: a page to answer 404s with, as GitHub Pages serves the site's 404.html;
-        port: the port a site was built for (its SITE_URL), else any free one."""
+        port: the port a site was built for (its SITE_URL), else any free one; sock: a listening
+        socket to serve on instead (bound already, so that no other program takes its port)."""
         import functools
         import http.server
         import threading
@@ -133,7 +145,13 @@ class SiteServer:
                 if not isinstance(sys.exc_info()[1], ConnectionError):  # a browser that stopped reading
                     super().handle_error(request, client_address)
 
-        self.server = Server(("127.0.0.1", port), functools.partial(Handler, directory=str(root)))
+        self.server = Server(("127.0.0.1", port), functools.partial(Handler, directory=str(root)),
+                             bind_and_activate=sock is None)
+        if sock is not None:
+            self.server.socket.close()
+            self.server.socket = sock
+            self.server.server_address = sock.getsockname()
+            self.server.server_name, self.server.server_port = self.server.server_address[:2]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -197,9 +215,13 @@ def copied_code(page: Path) -> list[str]:
 
 # The browser ------------------------------------------------------------------------------------
 
-# The browser: $CHROMIUM, else Debian's chromium, else None: Playwright's own (`make browser` gets one).
-DEBIAN_CHROMIUM = "/usr/bin/chromium"
-CHROMIUM = os.environ.get("CHROMIUM") or (DEBIAN_CHROMIUM if Path(DEBIAN_CHROMIUM).exists() else None)
+# The browser, as tools/browser.py chooses it: $CHROMIUM, else a Chromium or Chrome on PATH, else
+# Playwright's own (`make browser` gets one). None when there is none, and NO_CHROMIUM says why: the
+# `browser` fixture fails with that line, so tests that need no browser still run.
+try:
+    CHROMIUM, NO_CHROMIUM = browsers.chromium(), ""
+except browsers.NotFound as error:
+    CHROMIUM, NO_CHROMIUM = None, str(error)
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -219,35 +241,51 @@ def site_pages(site: Path) -> list[str]:
 
 
 class Visit:
-    """Open one page and keep everything it did: requests, failures, console errors."""
+    """Open one page and keep everything it did: requests, failures, console errors. Use it as a
+    context manager (`with Visit(...) as visit:`), which closes it however the test ends."""
 
     def __init__(self, browser, url: str, origin: str, color_scheme: str = "light", width: int = 1280) -> None:
         viewport = {"width": width, "height": 900 if width >= 1000 else 844}
         self.context = browser.new_context(viewport=viewport, color_scheme=color_scheme)
-        self.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=origin)
-        self.page = self.context.new_page()
-        self.origin = origin
-        self.requests, self.foreign, self.failed, self.errors, self.responses = [], [], [], [], []
-        self.context.route("**/*", self._route)
-        self.page.on("console", lambda msg: msg.type == "error" and self.errors.append(msg.text))
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.on("requestfailed", lambda request: self.failed.append(f"{request.url} ({request.failure})"))
-        self.page.on("response", self._response)
-        self.in_flight = 0
-        self.page.on("request", lambda request: self._count(+1))
-        self.page.on("requestfinished", lambda request: self._count(-1))
-        self.page.on("requestfailed", lambda request: self._count(-1))
-        self.page.goto(url, wait_until="load")
-        # Then until every request the page made has ended (the search index, lazy images): as
-        # `networkidle`, without its half second of waiting for nothing. A request made later is
-        # still routed and recorded until the visit is closed.
-        for _ in range(200):  # at most 5 s
-            self.page.wait_for_timeout(25)  # lets Playwright deliver the page's events
-            if self.in_flight <= 0:
-                break
+        try:
+            self.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=origin)
+            self.page = self.context.new_page()
+            self.origin = origin
+            self.requests, self.foreign, self.failed, self.errors, self.responses = [], [], [], [], []
+            self.context.route("**/*", self._route)
+            self.page.on("console", lambda msg: msg.type == "error" and self.errors.append(msg.text))
+            self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+            self.page.on("requestfailed", lambda request: self.failed.append(f"{request.url} ({request.failure})"))
+            self.page.on("response", self._response)
+            self.in_flight: dict = {}  # request -> its URL, from its start until it finishes or fails
+            self.page.on("request", lambda request: self.in_flight.__setitem__(request, request.url))
+            self.page.on("requestfinished", lambda request: self.in_flight.pop(request, None))
+            self.page.on("requestfailed", lambda request: self.in_flight.pop(request, None))
+            self.page.goto(url, wait_until="load")
+            # Then until every request the page made has ended (the search index, lazy images): as
+            # `networkidle`, without its half second of waiting for nothing. A request made later is
+            # still routed and recorded until the visit is closed.
+            self.wait_for_requests()
+        except BaseException:
+            self.context.close()  # the caller's `with` never began: nothing else would close it
+            raise
 
-    def _count(self, change: int) -> None:
-        self.in_flight += change
+    def __enter__(self) -> "Visit":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def wait_for_requests(self, timeout: float = 15) -> None:
+        """Wait until no request of the page is in flight; fail naming those that never ended."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.page.wait_for_timeout(25)  # a poll: lets Playwright deliver the page's events
+            if not self.in_flight:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.page.url}: requests still in flight after {timeout} s: "
+                                     f"{sorted(self.in_flight.values())}")
 
     def mount_code_blocks(self) -> None:
         """Bring every shown code block on screen in turn, as a reader scrolling down the page does:

@@ -8,10 +8,14 @@ another exception, never a silent wrong result.
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import math
+import pkgutil
 import re
 import xml.etree.ElementTree as ET
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -19,23 +23,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import literate
-from literate import (
-    Conv2D,
-    bench_summary,
-    bench_table,
-    benchmark,
-    check_corr2d_args,
-    check_pair,
-    check_receptive_field_args,
-    convolve2d,
-    corr2d,
-    corr2d_shift,
-    corr2d_unfold,
-    is_int,
-    machine_summary,
-    median_time,
-    receptive_field,
-)
+from literate import Conv2D, convolve2d, corr2d, corr2d_shift, corr2d_unfold, receptive_field
+from literate.arguments import check_corr2d_args, check_pair, check_receptive_field_args, is_int
+from literate.timing import bench_summary, bench_table, benchmark, machine_summary, median_time
 from literate.drawing import (
     corr2d_figure,
     heatmaps,
@@ -407,9 +397,77 @@ def test_show_and_volatile(text):
         assert isinstance(text, str) and text.strip()
 
 
+# What each test above feeds malformed arguments to. Every public function and class of every
+# module of the package, exported or saved `#@save internal`, must be among them.
+COVERS = {
+    "test_cross_correlations": ["corr2d", "corr2d_unfold", "corr2d_shift", "convolve2d"],
+    "test_check_corr2d_args": ["check_corr2d_args"],
+    "test_conv2d_layer": ["Conv2D"],
+    "test_check_pair": ["check_pair"],
+    "test_is_int": ["is_int"],
+    "test_receptive_field": ["receptive_field"],
+    "test_check_receptive_field_args": ["check_receptive_field_args"],
+    "test_median_time": ["median_time"],
+    "test_benchmark_and_its_table": ["benchmark", "bench_table", "bench_summary", "machine_summary"],
+    "test_heatmaps": ["heatmaps"],
+    "test_log_plot": ["log_plot"],
+    "test_photo_figure": ["photo_figure"],
+    "test_corr2d_figure": ["corr2d_figure"],
+    "test_kernel_playground": ["kernel_playground"],
+    "test_shape_explorer": ["shape_explorer"],
+    "test_receptive_field_figure": ["receptive_field_figure"],
+    "test_show_and_volatile": ["show", "volatile"],
+}
+
+
+def public_callables() -> dict[str, object]:
+    """Every public function and class defined by a module of the package, by name."""
+    found = {}
+    for info in pkgutil.iter_modules(literate.__path__):
+        module = importlib.import_module(f"literate.{info.name}")
+        for name, value in vars(module).items():
+            if (not name.startswith("_") and (inspect.isfunction(value) or inspect.isclass(value))
+                    and value.__module__ == module.__name__):
+                found[name] = value
+    return found
+
+
 def test_every_public_callable_is_tested_here():
-    tested = {"corr2d", "corr2d_unfold", "corr2d_shift", "convolve2d", "check_corr2d_args", "Conv2D", "check_pair",
-              "check_receptive_field_args", "is_int", "receptive_field", "median_time", "benchmark", "bench_table",
-              "bench_summary", "machine_summary", "heatmaps", "kernel_playground", "shape_explorer",
-              "log_plot", "photo_figure", "corr2d_figure", "receptive_field_figure", "show", "volatile", "CELL"}
-    assert set(literate.__all__) == tested
+    assert set(public_callables()) == {name for names in COVERS.values() for name in names}
+    assert all(inspect.isfunction(globals().get(test)) for test in COVERS), "each test named above exists"
+    assert set(literate.__all__) < set(public_callables()), "the package exports some of them, not the build's helpers"
+
+
+@SETTINGS
+@given(value=st.one_of(st.integers(), st.booleans(), st.floats(), st.text(max_size=2), st.none(),
+                       st.sampled_from([np.int8(3), np.int64(-2), np.uint16(7), np.float32(1.0), np.bool_(True)])))
+def test_is_int(value):
+    expected = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    assert is_int(value) is expected
+
+
+# The messages: what each function says about each kind of bad call (the appendix shows them).
+COMMON = [
+    ([[1.0, 2.0]], torch.ones(1, 1), TypeError, ["input X", "list"]),
+    (torch.ones(3, 3), 2.0, TypeError, ["kernel K", "float"]),
+    (torch.ones(3, 3), torch.ones(2), ValueError, ["kernel K", "2-D", "(2,)"]),
+    (torch.ones(2, 5), torch.ones(3, 1), ValueError, ["(3, 1)", "(2, 5)", "does not fit"]),
+    (torch.ones(4, 4), torch.ones(0, 2), ValueError, ["empty", "(0, 2)"]),
+    (torch.ones(3, 3, dtype=torch.complex64), torch.ones(2, 2), TypeError, ["input X", "real numbers", "complex64"]),
+    (torch.ones(3, 3), torch.ones(2, 2, device="meta"), ValueError, ["kernel K", "meta device"]),
+]
+TWO_D = [(torch.ones(1, 3, 3), torch.ones(2, 2), ValueError, ["input X", "2-D (height, width)", "(1, 3, 3)"])]
+BATCHED = [
+    (torch.ones(5), torch.ones(1, 1), ValueError, ["input X", "(..., height, width)", "(5,)"]),
+    (torch.ones(4, 2, 2), torch.ones(3, 3), ValueError, ["(3, 3)", "(4, 2, 2)", "does not fit"]),
+]
+CASES = [(fn, *case) for fn in (corr2d, convolve2d) for case in COMMON + TWO_D]
+CASES += [(fn, *case) for fn in (corr2d_unfold, corr2d_shift) for case in COMMON + BATCHED]
+
+
+@pytest.mark.parametrize(("fn", "X", "K", "error", "words"), CASES)
+def test_each_message_names_the_function_the_argument_and_the_shapes(fn, X, K, error, words):
+    with pytest.raises(error) as raised:
+        fn(X, K)
+    message = str(raised.value)
+    assert message.startswith(fn.__name__ + ":") and all(word in message for word in words), (words, message)

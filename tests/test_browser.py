@@ -17,6 +17,26 @@ CHAPTER = "chapters/convolutions/"
 # and colours at their final values (Material fades them in as the theme applies; a busy machine
 # would let axe read them halfway).
 SHOW_ALL = "*, *::before, *::after { content-visibility: visible !important; transition: none !important; }"
+# Every image on the page that is shown (not in a closed <details>, not a hidden preset) has loaded.
+IMAGES_LOADED = """() => [...document.images].every(img => {
+    const box = img.getBoundingClientRect();
+    return (box.width === 0 && box.height === 0) || (img.complete && img.naturalWidth > 0);
+})"""
+IMAGES_IN_VIEW_LOADED = """() => [...document.images].every(img => {
+    const box = img.getBoundingClientRect();
+    return box.bottom <= 0 || box.top >= innerHeight || (box.width === 0 && box.height === 0)
+        || (img.complete && img.naturalWidth > 0);
+})"""
+NEXT_FRAME = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
+
+
+def show_everything(visit) -> None:
+    """Before a full-page screenshot: every block painted (the stylesheet's content-visibility
+    skips those off screen), every lazy image loaded, nothing in flight."""
+    visit.page.add_style_tag(content=SHOW_ALL)
+    visit.page.evaluate("document.querySelectorAll('img[loading=lazy]').forEach(img => { img.loading = 'eager'; })")
+    visit.page.wait_for_function(IMAGES_LOADED, timeout=15_000)
+    visit.wait_for_requests()
 
 
 @pytest.fixture(scope="module")
@@ -27,49 +47,32 @@ def server(site):
 
 
 def test_copy_buttons_copy_exactly_the_code(browser, server):
-    visit = Visit(browser, server.base + CHAPTER, server.origin)
-    page = visit.page
     blocks = [b.code for b in chapter.read(ROOT / "docs" / "chapters" / "convolutions.md").executed]
-    buttons = page.locator(".language-python button[data-md-type='copy']")
-    assert 0 < buttons.count() < len(blocks) / 2, "only the blocks near the screen are set up at load (content.lazy)"
-    page.locator("details summary").first.click()  # a folded solution opens like this...
-    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")  # ...and all of them
-    visit.mount_code_blocks()
-    assert buttons.count() == len(blocks)
-    for n in [0, 1, 2, len(blocks) // 2, len(blocks) - 1]:
-        buttons.nth(n).scroll_into_view_if_needed()
-        buttons.nth(n).click()
-        copied = page.evaluate("navigator.clipboard.readText()")
-        assert copied.rstrip("\n") == blocks[n], f"copy button {n}"
-    visit.close()
+    with Visit(browser, server.base + CHAPTER, server.origin) as visit:
+        page = visit.page
+        buttons = page.locator(".language-python button[data-md-type='copy']")
+        page.locator("details summary").first.click()  # a folded solution opens like this...
+        page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")  # ...and all of them
+        visit.mount_code_blocks()
+        assert buttons.count() == len(blocks)
+        for n in [0, 1, 2, len(blocks) // 2, len(blocks) - 1]:
+            buttons.nth(n).scroll_into_view_if_needed()
+            buttons.nth(n).click()
+            copied = page.evaluate("navigator.clipboard.readText()")
+            assert copied.rstrip("\n") == blocks[n], f"copy button {n}"
 
 
 def test_search_finds_corr2d(browser, server):
-    visit = Visit(browser, server.base, server.origin)
-    page = visit.page
-    page.locator(".md-search__input").click()
-    page.keyboard.type("corr2d")
-    results = page.locator(".md-search-result__list > li")
-    # Results update as each letter is typed: wait for those of the whole word, not of "corr".
-    page.wait_for_function("""() => { const first = document.querySelector('.md-search-result__list > li');
-                                      return first && first.innerText.toLowerCase().includes('corr2d'); }""", timeout=10_000)
-    assert "corr2d" in results.first.inner_text().lower()
-    assert any(CHAPTER in (link or "") for link in results.locator("a").evaluate_all("els => els.map(e => e.href)"))
-    visit.close()
-
-
-def test_light_dark_toggle(browser, server):
-    visit = Visit(browser, server.base + CHAPTER, server.origin)
-    page = visit.page
-    scheme = lambda: page.evaluate("document.body.getAttribute('data-md-color-scheme')")  # noqa: E731
-    assert scheme() == "default"
-    page.locator("label[title='Switch to dark mode']").click()
-    assert scheme() == "slate"
-    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
-    page.locator("label[title='Switch to light mode']").click()
-    assert scheme() == "default"
-    assert page.evaluate("getComputedStyle(document.body).backgroundColor") != background
-    visit.close()
+    with Visit(browser, server.base, server.origin) as visit:
+        page = visit.page
+        page.locator(".md-search__input").click()
+        page.keyboard.type("corr2d")
+        results = page.locator(".md-search-result__list > li")
+        # Results update as each letter is typed: wait for those of the whole word, not of "corr".
+        page.wait_for_function("""() => { const first = document.querySelector('.md-search-result__list > li');
+                                          return first && first.innerText.toLowerCase().includes('corr2d'); }""", timeout=10_000)
+        assert "corr2d" in results.first.inner_text().lower()
+        assert any(CHAPTER in (link or "") for link in results.locator("a").evaluate_all("els => els.map(e => e.href)"))
 
 
 def lit_cells(page) -> tuple[set[str], set[str]]:
@@ -83,50 +86,53 @@ def ids(layer: int, rows, cols) -> set[str]:
 
 
 def test_receptive_field_highlights_on_hover_and_keyboard_focus(browser, server):
-    visit = Visit(browser, server.base + CHAPTER, server.origin)
-    page = visit.page
-    # As built: z and its whole field.
-    assert lit_cells(page) == (ids(0, range(3), range(3)) | ids(1, range(2), range(2)), {"receptive-field-2-0-0"})
-    # Hover Y[0, 1]: X rows 0-1, columns 1-2.
-    page.locator("#receptive-field-1-0-1").hover()
-    assert lit_cells(page) == (ids(0, range(2), range(1, 3)), {"receptive-field-1-0-1"})
-    # Keyboard: focus X[2, 2], then Tab to the next cell, Y[0, 0]: X rows 0-1, columns 0-1.
-    page.locator("#receptive-field-0-2-2").focus()
-    assert lit_cells(page) == (set(), {"receptive-field-0-2-2"})
-    page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.id") == "receptive-field-1-0-0"
-    assert lit_cells(page) == (ids(0, range(2), range(2)), {"receptive-field-1-0-0"})
-    visit.close()
+    with Visit(browser, server.base + CHAPTER, server.origin) as visit:
+        page = visit.page
+        # As built: z and its whole field.
+        assert lit_cells(page) == (ids(0, range(3), range(3)) | ids(1, range(2), range(2)), {"receptive-field-2-0-0"})
+        # Hover Y[0, 1]: X rows 0-1, columns 1-2.
+        page.locator("#receptive-field-1-0-1").hover()
+        assert lit_cells(page) == (ids(0, range(2), range(1, 3)), {"receptive-field-1-0-1"})
+        # Keyboard: focus X[2, 2], then Tab to the next cell, Y[0, 0]: X rows 0-1, columns 0-1.
+        page.locator("#receptive-field-0-2-2").focus()
+        assert lit_cells(page) == (set(), {"receptive-field-0-2-2"})
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.id") == "receptive-field-1-0-0"
+        assert lit_cells(page) == (ids(0, range(2), range(2)), {"receptive-field-1-0-0"})
 
 
 @pytest.mark.heavy
 def test_every_page_loads_cleanly_and_has_no_serious_accessibility_violations(browser, published_server, published, report):
     """Every page of the site as published (under a sub-path), in the light and then, switched as a
-    reader switches it, in the dark theme: no console error, no failed request, no request to
-    another host; axe-core finds no serious or critical violation."""
+    reader switches it (the palette toggle), in the dark theme: no console error, no failed request,
+    no request to another host; axe-core finds no serious or critical violation."""
     server = published_server
     pages = site_pages(published)
     assert len(pages) >= 6
     problems, found, requests = [], [], 0
+    scheme = "document.body.getAttribute('data-md-color-scheme')"
     for path in pages:
-        visit = Visit(browser, server.base + path, server.origin)
-        visit.page.add_style_tag(content=SHOW_ALL)  # axe reads colours and boxes: settled, laid out
-        visit.page.add_script_tag(path=str(AXE))
-        for scheme, toggle, expected in [("light", None, "default"), ("dark", "Switch to dark mode", "slate")]:
-            if toggle:
-                visit.page.emulate_media(color_scheme=scheme)
-                visit.page.locator(f"label[title='{toggle}']").click()
-            assert visit.page.evaluate("document.body.getAttribute('data-md-color-scheme')") == expected, f"/{path}"
-            result = visit.page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-            serious = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
-            found += [f"/{path} ({scheme}): {v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}" for v in serious]
-            minor = [v["id"] for v in result["violations"] if v not in serious]
-            report(f"axe /{path} ({scheme}): {len(serious)} serious or critical, {len(minor)} minor {minor}")
-        requests += len(visit.requests)
-        for kind, items in [("request to another host", visit.foreign), ("failed request", visit.failed),
-                            ("console error", visit.errors)]:
-            problems += [f"/{path}: {kind}: {item}" for item in items]
-        visit.close()
+        with Visit(browser, server.base + path, server.origin) as visit:
+            visit.page.add_style_tag(content=SHOW_ALL)  # axe reads colours and boxes: settled, laid out
+            visit.page.add_script_tag(path=str(AXE))
+            backgrounds = []
+            for name, toggle, expected in [("light", None, "default"), ("dark", "Switch to dark mode", "slate")]:
+                if toggle:
+                    visit.page.emulate_media(color_scheme=name)
+                    assert visit.page.evaluate(scheme) == "default", f"/{path}: the toggle, not the media, switches"
+                    visit.page.locator(f"label[title='{toggle}']").click()
+                assert visit.page.evaluate(scheme) == expected, f"/{path}"
+                backgrounds.append(visit.page.evaluate("getComputedStyle(document.body).backgroundColor"))
+                result = visit.page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+                serious = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+                found += [f"/{path} ({name}): {v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}" for v in serious]
+                minor = [v["id"] for v in result["violations"] if v not in serious]
+                report(f"axe /{path} ({name}): {len(serious)} serious or critical, {len(minor)} minor {minor}")
+            assert backgrounds[0] != backgrounds[1], f"/{path}: the dark theme is drawn dark"
+            requests += len(visit.requests)
+            for kind, items in [("request to another host", visit.foreign), ("failed request", visit.failed),
+                                ("console error", visit.errors)]:
+                problems += [f"/{path}: {kind}: {item}" for item in items]
     report(f"browser: {len(pages)} pages opened and switched to the dark theme under {PREFIX}, {requests} requests, all to 127.0.0.1")
     assert problems == []
     assert found == []
@@ -144,11 +150,10 @@ def test_printed_markup_is_shown_as_text_and_never_runs(browser, tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     server = SiteServer(tmp_path / "site")
     try:
-        visit = Visit(browser, server.base, server.origin)
-        assert visit.page.evaluate("window.pwned") is None
-        assert "<script>window.pwned = true</script><b>bold?</b>" in visit.page.locator(".language-text").inner_text()
-        assert visit.page.locator("article b").count() == 0
-        visit.close()
+        with Visit(browser, server.base, server.origin) as visit:
+            assert visit.page.evaluate("window.pwned") is None
+            assert "<script>window.pwned = true</script><b>bold?</b>" in visit.page.locator(".language-text").inner_text()
+            assert visit.page.locator("article b").count() == 0
     finally:
         server.close()
 
@@ -156,37 +161,40 @@ def test_printed_markup_is_shown_as_text_and_never_runs(browser, tmp_path):
 def test_page_weight_and_screenshots(browser, server, site, report):
     """Report what the chapter page transfers by kind; keep it under 1 MB with no blocking font; the
     math font loads, from the site."""
-    visit = Visit(browser, server.base + CHAPTER, server.origin)
-    page = visit.page
-    page.wait_for_timeout(300)
-    sizes: dict[str, int] = {}
-    for response in visit.responses:
-        kind = {"document": "HTML", "stylesheet": "CSS", "script": "JS", "font": "fonts", "image": "figures"}.get(
-            response.request.resource_type, "other"
-        )
-        sizes[kind] = sizes.get(kind, 0) + len(response.body())
-    html_text = (site / CHAPTER / "index.html").read_text(encoding="utf-8")
-    inline = sum(len(m) for m in re.findall(r'<svg class="lit-figure".*?</svg>|data:image/png;base64,[^"]+', html_text, re.S))
-    sizes["HTML"] -= inline
-    sizes["figures"] = sizes.get("figures", 0) + inline
-    total = sum(sizes.values())
-    report(
-        f"chapter page weight: {total / 1024:.0f} KiB in {len(visit.responses)} requests ("
-        + ", ".join(f"{k} {v / 1024:.0f} KiB" for k, v in sorted(sizes.items()))
-        + ")"
-    )
-    assert total < 1_000_000
-    blocking = page.evaluate("[...document.fonts].filter(f => f.display === 'block' || f.display === 'auto').map(f => f.family)")
-    assert blocking == [], "fonts that would hide text until they load"
-    math_font = "[...document.fonts].filter(f => f.family.replaceAll('\"', '') === 'Noto Sans Math').map(f => f.status)"
-    page.wait_for_function(f"{math_font}.join() === 'loaded'", timeout=5_000)  # the math's font, from the site
     SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "chapter-light.png"), full_page=True)
-    visit.close()
-    dark = Visit(browser, server.base + CHAPTER, server.origin, color_scheme="dark")
-    assert dark.page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate"
-    dark.page.screenshot(path=str(SCREENSHOTS / "chapter-dark.png"), full_page=True)
-    dark.close()
+    math_font = "[...document.fonts].filter(f => f.family.replaceAll('\"', '') === 'Noto Sans Math').map(f => f.status)"
+    with Visit(browser, server.base + CHAPTER, server.origin) as visit:
+        page = visit.page
+        # What the page loads as a reader opens it: its requests, then the math's font, which the
+        # browser asks for once it lays the math out (from the site), and whatever that started.
+        page.wait_for_function(f"{math_font}.join() === 'loaded'", timeout=15_000)
+        visit.wait_for_requests()
+        sizes: dict[str, int] = {}
+        for response in visit.responses:
+            kind = {"document": "HTML", "stylesheet": "CSS", "script": "JS", "font": "fonts", "image": "figures"}.get(
+                response.request.resource_type, "other"
+            )
+            sizes[kind] = sizes.get(kind, 0) + len(response.body())
+        html_text = (site / CHAPTER / "index.html").read_text(encoding="utf-8")
+        inline = sum(len(m) for m in re.findall(r'<svg class="lit-figure".*?</svg>|data:image/png;base64,[^"]+', html_text, re.S))
+        sizes["HTML"] -= inline
+        sizes["figures"] = sizes.get("figures", 0) + inline
+        total = sum(sizes.values())
+        report(
+            f"chapter page weight: {total / 1024:.0f} KiB in {len(visit.responses)} requests ("
+            + ", ".join(f"{k} {v / 1024:.0f} KiB" for k, v in sorted(sizes.items()))
+            + ")"
+        )
+        assert total < 1_000_000
+        assert sizes.get("fonts", 0) > 0, "the math font is served by the site"
+        blocking = page.evaluate("[...document.fonts].filter(f => f.display === 'block' || f.display === 'auto').map(f => f.family)")
+        assert blocking == [], "fonts that would hide text until they load"
+        show_everything(visit)
+        page.screenshot(path=str(SCREENSHOTS / "chapter-light.png"), full_page=True)
+    with Visit(browser, server.base + CHAPTER, server.origin, color_scheme="dark") as dark:
+        assert dark.page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate"
+        show_everything(dark)
+        dark.page.screenshot(path=str(SCREENSHOTS / "chapter-dark.png"), full_page=True)
 
 
 CODE_LAYOUT = """() => [...document.querySelectorAll('.md-content pre > code')].map(code => {
@@ -208,35 +216,38 @@ def test_code_fits_at_1280_and_phones_keep_labels_and_buttons_clear(browser, ser
     assert len(chapters) >= 3
     wide, crowded = [], []
     for path in chapters:
-        visit = Visit(browser, server.base + path, server.origin, width=1280)
-        visit.page.add_style_tag(content=SHOW_ALL)
-        visit.page.evaluate("document.querySelectorAll('.md-content details').forEach(d => { d.open = true; })")  # folded code too
-        visit.mount_code_blocks()
-        for width in (1280, 390):
-            visit.page.set_viewport_size({"width": width, "height": 900 if width >= 1000 else 844})
-            blocks = visit.page.evaluate(CODE_LAYOUT)
-            assert len(blocks) >= 4, path
-            if width == 1280:
-                wide += [f"/{path}: {b['first'][:60]}" for b in blocks if b["scrolls"]]
-            else:
-                text_left = visit.page.evaluate("document.querySelector('.md-content article > p').getBoundingClientRect().left")
-                for b in blocks:
-                    if b["labelLeft"] is not None and b["labelLeft"] < text_left - 1:
-                        crowded.append(f"/{path}: Output label at {b['labelLeft']:.0f}px, text at {text_left:.0f}px")
-                    if b["buttonBottom"] is not None and b["buttonBottom"] > b["textTop"] + 1:
-                        crowded.append(f"/{path}: copy button over the code of {b['first'][:40]!r}")
-                visit.page.add_script_tag(path=str(AXE))
-                result = visit.page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-                crowded += [f"/{path} at 390 px: {v['id']}" for v in result["violations"] if v["impact"] in ("serious", "critical")]
-        visit.close()
+        with Visit(browser, server.base + path, server.origin, width=1280) as visit:
+            visit.page.add_style_tag(content=SHOW_ALL)
+            visit.page.evaluate("document.querySelectorAll('.md-content details').forEach(d => { d.open = true; })")  # folded code too
+            visit.mount_code_blocks()
+            for width in (1280, 390):
+                visit.page.set_viewport_size({"width": width, "height": 900 if width >= 1000 else 844})
+                blocks = visit.page.evaluate(CODE_LAYOUT)
+                assert len(blocks) >= 4, path
+                if width == 1280:
+                    wide += [f"/{path}: {b['first'][:60]}" for b in blocks if b["scrolls"]]
+                else:
+                    text_left = visit.page.evaluate("document.querySelector('.md-content article > p').getBoundingClientRect().left")
+                    for b in blocks:
+                        if b["labelLeft"] is not None and b["labelLeft"] < text_left - 1:
+                            crowded.append(f"/{path}: Output label at {b['labelLeft']:.0f}px, text at {text_left:.0f}px")
+                        if b["buttonBottom"] is not None and b["buttonBottom"] > b["textTop"] + 1:
+                            crowded.append(f"/{path}: copy button over the code of {b['first'][:40]!r}")
+                    visit.page.add_script_tag(path=str(AXE))
+                    result = visit.page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+                    crowded += [f"/{path} at 390 px: {v['id']}" for v in result["violations"] if v["impact"] in ("serious", "critical")]
     assert wide == [], "code wider than its box at 1280 px"
     assert crowded == []
     SCREENSHOTS.mkdir(exist_ok=True)
     for scheme in ("light", "dark"):
-        visit = Visit(browser, server.base + CHAPTER, server.origin, color_scheme=scheme, width=390)
-        visit.page.add_style_tag(content=SHOW_ALL)  # the same picture on every run
-        visit.page.locator(".language-text.highlight").first.scroll_into_view_if_needed()
-        visit.page.evaluate("window.scrollBy(0, -300)")
-        visit.page.wait_for_timeout(200)
-        visit.page.screenshot(path=str(SCREENSHOTS / f"chapter-390-{scheme}.png"))
-        visit.close()
+        with Visit(browser, server.base + CHAPTER, server.origin, color_scheme=scheme, width=390) as visit:
+            visit.page.add_style_tag(content=SHOW_ALL)  # the same picture on every run
+            visit.mount_code_blocks()  # every block set up (copy buttons), as after a reader's scrolling
+            visit.page.locator(".language-text.highlight").first.scroll_into_view_if_needed()
+            visit.page.evaluate("window.scrollBy(0, -300)")
+            # Settled: the page has drawn two frames since the scroll (Material's scroll handlers
+            # ran), and every image in view has loaded.
+            visit.page.evaluate(NEXT_FRAME)
+            visit.wait_for_requests()
+            visit.page.wait_for_function(IMAGES_IN_VIEW_LOADED, timeout=15_000)
+            visit.page.screenshot(path=str(SCREENSHOTS / f"chapter-390-{scheme}.png"))

@@ -7,8 +7,11 @@ entries or an unwritable cache cost a re-execution, never a wrong page or a fail
 
 from __future__ import annotations
 
+import contextlib
 import json
+import platform
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -90,10 +93,77 @@ def test_the_package_digest_ignores_comments_but_not_code(tmp_path, monkeypatch)
     assert cache.package_digest("pkg_digest_demo") != before
 
 
-def test_the_environment_key_names_what_outputs_depend_on():
-    environment = cache.environment()
-    assert {"python", "torch", "numpy", "constraints", "installed", "literate"} <= set(environment)
-    assert environment["torch"].startswith("2.")
+# Each thing the environment key covers, as a change to what cache.environment() reads: given
+# (monkeypatch, tmp_path), it sets up what it needs and returns the change.
+
+
+def _constraints(monkeypatch, tmp_path):
+    pins = tmp_path / "constraints.txt"
+    pins.write_text("torch==2.5.1\n")
+    monkeypatch.setattr(cache, "CONSTRAINTS", pins)
+    return lambda: pins.write_text("torch==2.6.0\n")
+
+
+def _runner(monkeypatch, tmp_path):
+    runner = tmp_path / "tools" / "execution.py"
+    runner.parent.mkdir()
+    runner.write_text("def run(code):\n    exec(code)\n")
+    monkeypatch.setattr(cache, "ROOT", tmp_path)
+    return lambda: runner.write_text("def run(code):\n    exec(code, {})\n")
+
+
+def _package(monkeypatch, tmp_path):
+    """The `literate` that pages import: a copy on sys.path, whose code then changes."""
+    module = tmp_path / "literate" / "__init__.py"
+    module.parent.mkdir()
+    module.write_text("def f():\n    return 1\n")
+    monkeypatch.delitem(sys.modules, "literate", raising=False)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return lambda: module.write_text("def f():\n    return 2\n")
+
+
+def _installed(monkeypatch, tmp_path):
+    """A distribution installed into a new site-packages folder."""
+    def install():
+        info = tmp_path / "site-packages" / "demo_dist-1.0.dist-info"
+        info.mkdir(parents=True)
+        (info / "METADATA").write_text("Metadata-Version: 2.1\nName: demo-dist\nVersion: 1.0\n")
+        monkeypatch.syspath_prepend(str(tmp_path / "site-packages"))
+    return install
+
+
+def _version_of(name):
+    def change(monkeypatch, tmp_path):
+        real = cache._version
+        return lambda: monkeypatch.setattr(cache, "_version", lambda dist: "0.0.0" if dist == name else real(dist))
+    return change
+
+
+COVERED = {
+    "python": lambda mp, tmp: lambda: mp.setattr(sys, "version", sys.version + " [another build]"),
+    "platform": lambda mp, tmp: lambda: mp.setattr(platform, "platform", lambda *args, **kwargs: "Another-OS-1.0"),
+    "torch": _version_of("torch"),
+    "numpy": _version_of("numpy"),
+    "constraints": _constraints,
+    "installed": _installed,
+    "literate": _package,
+    "runner": _runner,
+}
+
+
+@pytest.mark.parametrize("covered", COVERED.values(), ids=COVERED.keys())
+def test_the_environment_key_changes_with_what_it_covers_and_stays_otherwise(covered, monkeypatch, tmp_path):
+    change = covered(monkeypatch, tmp_path)
+    monkeypatch.setattr(cache, "_installed", {})  # the installed digest is read afresh, not remembered
+
+    def key():
+        return cache.digest(cache.environment())
+
+    before = key()
+    monkeypatch.setattr(cache, "_installed", {})
+    assert key() == before, "nothing changed, read twice: the same key"
+    change()
+    assert key() != before
 
 
 # Builds of a copy of the project -------------------------------------------------------------------
@@ -121,70 +191,89 @@ def workspace(tmp_path_factory):
     return Workspace(tmp_path_factory.mktemp("cached") / "project")
 
 
+@contextlib.contextmanager
+def step(name: str):
+    """One step of a test whose steps build on each other: a failure says which step it was."""
+    try:
+        yield
+    except AssertionError as error:
+        raise AssertionError(f"step '{name}' failed: {error}") from error
+
+
 @pytest.mark.heavy
 @pytest.mark.site
 def test_warm_builds_equal_cold_builds_after_prose_and_code_edits(workspace, site, site_cache, tmp_path):
+    """Steps on one copy of the project, each building on the last (its edits, its cache): one
+    test, since xdist may hand separate tests to separate processes; each step names itself when it
+    fails."""
     pages = ["docs/chapters/arguments.md", "docs/chapters/convolutions.md", "docs/chapters/drawing.md",
              "docs/chapters/faster.md", "docs/chapters/timing.md", "docs/index.md"]
     # The suite's cold build of the tree ran every block and filled site_cache; the copy starts from it.
     # Builds are compared file by file: HTML, SVG figures, notebooks, every file, but for the
     # sitemap's date and the build-time benchmark's timings between volatile markers.
     workspace.seed_cache(site_cache)
-    built_files = [p for p in site.rglob("*") if p.is_file()]
-    assert any(p.suffix == ".ipynb" for p in built_files) and any(p.suffix == ".html" for p in built_files)
-    marked = [p.relative_to(site) for p in built_files if VOLATILE.search(p.read_bytes())]
-    # The benchmark table on its page, in its notebook and in that notebook's page; and the source
-    # of literate.drawing.volatile itself, in the drawing notebook (its page shows it escaped).
-    assert sorted(p.as_posix() for p in marked) == ["chapters/faster/index.html", "notebooks/drawing/drawing.ipynb",
-                                                   "notebooks/faster/faster.ipynb", "notebooks/faster/index.html"]
+    with step("1. the cold build marks only the benchmark's timings as volatile"):
+        built_files = [p for p in site.rglob("*") if p.is_file()]
+        assert any(p.suffix == ".ipynb" for p in built_files) and any(p.suffix == ".html" for p in built_files)
+        marked = [p.relative_to(site) for p in built_files if VOLATILE.search(p.read_bytes())]
+        # The benchmark table on its page, in its notebook and in that notebook's page; and the source
+        # of literate.drawing.volatile itself, in the drawing notebook (its page shows it escaped).
+        assert sorted(p.as_posix() for p in marked) == ["chapters/faster/index.html", "notebooks/drawing/drawing.ipynb",
+                                                       "notebooks/faster/faster.ipynb", "notebooks/faster/index.html"]
 
-    unchanged = built(workspace, tmp_path / "unchanged")
-    assert ran(unchanged) == ([], len(pages))
-    assert differing_files(site, tmp_path / "unchanged") == []
+    with step("2. unchanged: a warm build runs nothing and equals the cold build"):
+        unchanged = built(workspace, tmp_path / "unchanged")
+        assert ran(unchanged) == ([], len(pages))
+        assert differing_files(site, tmp_path / "unchanged") == []
 
     # A prose edit, in the drawing appendix: no code runs, and the page shows the new words. The
     # cold build after the code edit below checks that page as replayed with its lines moved.
-    workspace.edit(DRAWING, "The figures of the chapter are", "Whatever else they are, the figures of the chapter are\n\n"
-                   "<!-- a new line -->\n")
-    prose = built(workspace, tmp_path / "prose")
-    assert ran(prose) == ([], len(pages)), "a prose edit runs no code"
-    assert "Whatever else they are" in (tmp_path / "prose" / "chapters" / "drawing" / "index.html").read_text(encoding="utf-8")
+    with step("3. a prose edit runs no code and shows the new words"):
+        workspace.edit(DRAWING, "The figures of the chapter are", "Whatever else they are, the figures of the chapter are\n\n"
+                       "<!-- a new line -->\n")
+        prose = built(workspace, tmp_path / "prose")
+        assert ran(prose) == ([], len(pages)), "a prose edit runs no code"
+        assert "Whatever else they are" in (tmp_path / "prose" / "chapters" / "drawing" / "index.html").read_text(encoding="utf-8")
 
     # A code edit: the first kernel changes and a block is appended; the page shows the new numbers.
-    workspace.edit(CHAPTER, "K = torch.tensor([[0.0, 1.0], [2.0, 3.0]])  # (2, 2)", "K = torch.tensor([[1.0, 1.0], [1.0, -2.0]])  # (2, 2)")
-    chapter_file = workspace.path(CHAPTER)
-    chapter_file.write_text(chapter_file.read_text(encoding="utf-8") + '\n```python exec="on" source="above" result="text"\n'
-                            'print("appended:", corr2d(torch.ones(4, 4), torch.ones(3, 3)).sum().item() * 7)\n```\n', encoding="utf-8")
-    code = built(workspace, tmp_path / "code")
-    assert ran(code) == ([CHAPTER], len(pages) - 1), "only the edited page runs"
-    page = tmp_path / "code" / "chapters" / "convolutions" / "index.html"
-    assert outputs(page)[-1].strip() == "appended: 252.0"
-    figure = figures(page)["corr2d-figure"]
-    assert "0×1 + 1×1 + 3×1 + 4×(-2) = -4" in figure and "0×0 + 1×1" not in figure
+    with step("4. a code edit runs only its page, which shows the new numbers"):
+        workspace.edit(CHAPTER, "K = torch.tensor([[0.0, 1.0], [2.0, 3.0]])  # (2, 2)", "K = torch.tensor([[1.0, 1.0], [1.0, -2.0]])  # (2, 2)")
+        chapter_file = workspace.path(CHAPTER)
+        chapter_file.write_text(chapter_file.read_text(encoding="utf-8") + '\n```python exec="on" source="above" result="text"\n'
+                                'print("appended:", corr2d(torch.ones(4, 4), torch.ones(3, 3)).sum().item() * 7)\n```\n', encoding="utf-8")
+        code = built(workspace, tmp_path / "code")
+        assert ran(code) == ([CHAPTER], len(pages) - 1), "only the edited page runs"
+        page = tmp_path / "code" / "chapters" / "convolutions" / "index.html"
+        assert outputs(page)[-1].strip() == "appended: 252.0"
+        figure = figures(page)["corr2d-figure"]
+        assert "0×1 + 1×1 + 3×1 + 4×(-2) = -4" in figure and "0×0 + 1×1" not in figure
     # The cold reference, built with a cache that cannot be written: it runs everything and succeeds,
     # and the warm build equals it. So two runs of the same blocks give the same bytes: the pages
     # this build replays were run by the suite's cold build, the prose-edited page included.
-    blocked = workspace.root / "blocked"
-    blocked.write_text("a file where the cache folder should be")
-    cold = built(workspace, tmp_path / "code-cold", SITE_CACHE_DIR=str(blocked))
-    assert sorted(ran(cold)[0]) == pages
-    assert "cannot write to" in cold.stderr and cold.stderr.count("cannot write to") == 1
-    assert differing_files(tmp_path / "code-cold", tmp_path / "code") == []
+    with step("5. a cold build with an unwritable cache runs everything, warns once and equals the warm build"):
+        blocked = workspace.root / "blocked"
+        blocked.write_text("a file where the cache folder should be")
+        cold = built(workspace, tmp_path / "code-cold", SITE_CACHE_DIR=str(blocked))
+        assert sorted(ran(cold)[0]) == pages
+        assert "cannot write to" in cold.stderr and cold.stderr.count("cannot write to") == 1
+        assert differing_files(tmp_path / "code-cold", tmp_path / "code") == []
 
     # A damaged entry (a wrong value, which only its digest reveals; the store's tests above cover
     # every kind of damage) is ignored with a warning and its page runs again: the pages are right.
-    [entry] = (workspace.cache / "pages").glob("docs_index.md.*.json")
-    text = entry.read_text(encoding="utf-8")
-    assert text.count('"outputs": ["') == 1
-    entry.write_text(text.replace('"outputs": ["', '"outputs": ["a wrong value ', 1), encoding="utf-8")
-    repaired = built(workspace, tmp_path / "repaired")
-    assert repaired.stderr.count("is built afresh") == 1
-    assert ran(repaired) == (["docs/index.md"], len(pages) - 1)
-    assert differing_files(tmp_path / "code-cold", tmp_path / "repaired") == []
+    with step("6. a damaged entry is rebuilt with a warning and the pages are right"):
+        [entry] = (workspace.cache / "pages").glob("docs_index.md.*.json")
+        text = entry.read_text(encoding="utf-8")
+        assert text.count('"outputs": ["') == 1
+        entry.write_text(text.replace('"outputs": ["', '"outputs": ["a wrong value ', 1), encoding="utf-8")
+        repaired = built(workspace, tmp_path / "repaired")
+        assert repaired.stderr.count("is built afresh") == 1
+        assert ran(repaired) == (["docs/index.md"], len(pages) - 1)
+        assert differing_files(tmp_path / "code-cold", tmp_path / "repaired") == []
 
     # A failing run is never cached: the build fails, and the page leaves no entry for its code.
-    workspace.edit("docs/index.md", "layer = Conv2D(kernel_size=(1, 2))", "layer = Conv2D(kernel_size=(1, 2)); 1 / 0")
-    before = set((workspace.cache / "pages").glob("docs_index.md.*"))
-    failed = workspace.build(tmp_path / "failed")
-    assert failed.returncode != 0 and "ZeroDivisionError" in failed.stdout + failed.stderr
-    assert set((workspace.cache / "pages").glob("docs_index.md.*")) == before
+    with step("7. a failing run fails the build and stores nothing"):
+        workspace.edit("docs/index.md", "layer = Conv2D(kernel_size=(1, 2))", "layer = Conv2D(kernel_size=(1, 2)); 1 / 0")
+        before = set((workspace.cache / "pages").glob("docs_index.md.*"))
+        failed = workspace.build(tmp_path / "failed")
+        assert failed.returncode != 0 and "ZeroDivisionError" in failed.stdout + failed.stderr
+        assert set((workspace.cache / "pages").glob("docs_index.md.*")) == before

@@ -9,8 +9,6 @@ the old output. Runs on a private copy of the project (tools/workspace.py).
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tools.workspace import Workspace, comparable
@@ -51,13 +49,23 @@ def test_serve_retangles_reimports_and_matches_a_cold_build(tmp_path, site, site
             assert served == comparable((site / page / "index.html").read_bytes()), f"/{page} differs"
 
         # A prose save is one rebuild: a build reading the chapters wakes no watcher (native file
-        # watchers also report reads), and nothing is tangled.
-        time.sleep(1)
-        builds = workspace.serve_log().count("Building documentation")
+        # watchers also report reads), and nothing is tangled. Counted in serve's log, by waiting
+        # for conditions (Workspace.wait_until_idle: every rebuild a file event started has ended).
+        # A rebuild that a save's build would cause comes from file events the build itself makes
+        # (reading the chapters, tangling literate/); they reach the watcher while it runs, which
+        # takes far longer, so the loop wakes again as soon as it ends, and wait_until_idle waits
+        # for that rebuild too and counts it. A second save is the barrier for any event delivered
+        # later: the watcher delivers events in order, so such an event wakes the loop before the
+        # second save's rebuild, or else with it, and then that build, which does just what the
+        # first did, wakes it once more after. If every build woke the watcher, serve would never
+        # be idle, and wait_until_idle fails after its timeout.
+        before = workspace.wait_until_idle()  # the edits above, and what their builds started
         workspace.edit(LESSON, "Despite their name,", "Whatever their name,")
         edited = workspace.wait_for("chapters/convolutions/", lambda page: b"Whatever their name," in page)
-        time.sleep(1.5)
-        assert workspace.serve_log().count("Building documentation") == builds + 1
+        assert workspace.wait_until_idle() == before + 1, "the first prose save: one rebuild"
+        workspace.edit(LESSON, "The last import brings in argument checks", "The last import brings in the argument checks")
+        workspace.wait_for("chapters/convolutions/", lambda page: b"brings in the argument checks" in page)
+        assert workspace.wait_until_idle() == before + 2, "two prose saves: two rebuilds"
         # ...and the page re-rendered from remembered blocks is the cold build's, but for the edit.
         served = comparable(edited.replace(workspace.url.encode(), local)).replace(b"Whatever their name,", b"Despite their name,")
         assert served == comparable((site / "chapters/convolutions/index.html").read_bytes())

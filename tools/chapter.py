@@ -17,6 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "mkdocs.yml"
 MARK = "#@save"
+INTERNAL = "internal"  # `#@save internal`: saved and importable, but not part of the package's API
+_MARKED = re.compile(rf"(?:^|\s){MARK}(?:\s+(?P<flag>\S+))?\s*$")  # a mark ending its line, maybe with a flag
 
 _FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _OPTION = re.compile(r"""(?P<key>[\w-]+)=(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s"'}]+))""")
@@ -93,8 +95,13 @@ class Block:
 
     @property
     def saved(self) -> bool:
-        first = self.code.split("\n", 1)[0]
-        return first.rstrip().endswith(MARK)
+        """Whether the block's first line ends with `#@save` (or `#@save internal`)."""
+        return mark(self.code.split("\n", 1)[0]) is not None
+
+    @property
+    def internal(self) -> bool:
+        """Saved, but for the build and the chapters' own use: left out of the package's `__all__`."""
+        return mark(self.code.split("\n", 1)[0]) == INTERNAL
 
 
 @dataclass(frozen=True)
@@ -113,6 +120,18 @@ class Chapter:
     @property
     def name(self) -> str:
         return relative(self.path)
+
+
+def mark(line: str) -> str | None:
+    """The save mark ending a code line: "" for `#@save`, its flag for `#@save FLAG`; None when the
+    line has no mark at its end."""
+    match = _MARKED.search(line)
+    return None if match is None else (match["flag"] or "")
+
+
+def without_mark(line: str) -> str:
+    """A code line less the save mark that ends it (and its flag)."""
+    return _MARKED.sub("", line).rstrip()
 
 
 def options_of(info: str) -> dict[str, str]:

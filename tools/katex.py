@@ -18,7 +18,6 @@ from __future__ import annotations
 import html as html_lib
 import json
 import re
-import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -144,11 +143,10 @@ class Math:
     def _render(self, missing: dict[str, tuple[dict, str]]) -> None:
         items = [formula for formula, _ in missing.values()]
         try:
-            command = node.command("node", [str(RENDERER), str(KATEX_DIST.parent)])
+            result = node.run("node", [str(RENDERER), str(KATEX_DIST.parent)], input=json.dumps(items),
+                              capture_output=True, text=True, check=False)
         except node.NodeMissing as error:
             raise PluginError(str(error)) from None
-        result = subprocess.run(command, input=json.dumps(items), capture_output=True, text=True, check=False,
-                                env=node.environment())
         if result.returncode != 0:
             bad = re.search(r'cannot render ("(?:[^"\\]|\\.)*")', result.stderr)
             pages = sorted({src for formula, src in missing.values() if bad and json.dumps(formula["tex"]) == bad[1]})

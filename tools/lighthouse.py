@@ -1,10 +1,11 @@
 """Lighthouse scores of every page of the built site, as a table: `make lighthouse`.
 
 The site in site/ is served gzip-compressed, as GitHub Pages serves it, from 127.0.0.1; Lighthouse
-(pinned in tools/lighthouse/package-lock.json, run on the Node.js in .venv) audits each page with its
-mobile preset (4x CPU throttling, simulated slow 4G) `--runs` times, and the table shows the median
-of each score and of total blocking time and largest contentful paint. Nothing asserts a score: the
-numbers depend on the machine, so read them against the table in the same run.
+(pinned in tools/lighthouse/package-lock.json, run on the Node.js in .venv) audits each page, in the
+Chromium that tools/browser.py chooses, with its mobile preset (4x CPU throttling, simulated slow 4G)
+`--runs` times, and the table shows the median of each score and of total blocking time and largest
+contentful paint. Nothing asserts a score: the numbers depend on the machine, so read them against
+the table in the same run.
 
     python -m tools.lighthouse [--site site] [--runs 3] [page ...]
 """
@@ -18,15 +19,13 @@ import http.server
 import io
 import json
 import os
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 from pathlib import Path
 
-from tools import node
+from tools import browser, node
 
 ROOT = Path(__file__).resolve().parent.parent
 LIGHTHOUSE = ROOT / "tools" / "lighthouse" / "node_modules" / "lighthouse" / "cli" / "index.js"
@@ -67,12 +66,10 @@ def audit(url: str, chrome: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
         env = dict(os.environ, CHROME_PATH=chrome)
-        subprocess.run(
-            [node.executable(), str(LIGHTHOUSE), url, "--quiet", "--output=json", f"--output-path={report}",
-             "--only-categories=" + ",".join(CATEGORIES),
-             "--chrome-flags=--headless=new --no-sandbox --disable-gpu"],
-            check=True, env=env, cwd=tmp,
-        )
+        node.run("node", [str(LIGHTHOUSE), url, "--quiet", "--output=json", f"--output-path={report}",
+                          "--only-categories=" + ",".join(CATEGORIES),
+                          "--chrome-flags=--headless=new --no-sandbox --disable-gpu"],
+                 check=True, env=env, cwd=tmp)
         data = json.loads(report.read_text(encoding="utf-8"))
     scores = {c: data["categories"][c]["score"] for c in CATEGORIES}
     scores["tbt_ms"] = data["audits"]["total-blocking-time"]["numericValue"]
@@ -89,7 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     if not LIGHTHOUSE.is_file():
         print(f"Lighthouse is not installed at {LIGHTHOUSE}: run `make lighthouse`", file=sys.stderr)
         return 1
-    chrome = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    try:
+        chrome = browser.chromium()
+    except browser.NotFound as error:
+        print(error, file=sys.stderr)
+        return 1
     if not (args.site / "index.html").is_file():
         print(f"no built site in {args.site}: run `make build` first", file=sys.stderr)
         return 1

@@ -12,13 +12,14 @@ import base64
 import hashlib
 import io
 import re
+import sys
 import zipfile
 from pathlib import Path
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ImportError:  # Python 3.10: the TOML reader pip carries
-    from pip._vendor import tomli as tomllib
+else:  # pragma: no cover - Python 3.10: the same reader, from PyPI (a docs dependency there)
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 EXTRAS = ["chapters"]  # what readers of the chapters install; docs and test are for this repository
@@ -53,12 +54,17 @@ def _record_line(name: str, data: bytes) -> str:
     return f"{name},sha256={digest},{len(data)}"
 
 
+def package_files(package: Path) -> list[Path]:
+    """The files the package consists of: its modules and its py.typed marker (no bytecode)."""
+    return sorted(p for p in package.iterdir() if p.suffix == ".py" or p.name == "py.typed")
+
+
 def build(package: Path = ROOT / "literate", pyproject: Path = ROOT / "pyproject.toml") -> tuple[str, bytes]:
     """The wheel's file name and bytes."""
     project = _project(pyproject)
     name, version = project["name"], project["version"]
     dist_info = f"{name}-{version}.dist-info"
-    members = [(f"{package.name}/{path.name}", path.read_bytes()) for path in sorted(Path(package).glob("*.py"))]
+    members = [(f"{package.name}/{path.name}", path.read_bytes()) for path in package_files(Path(package))]
     members += [
         (f"{dist_info}/METADATA", _metadata(project).encode()),
         (f"{dist_info}/WHEEL", f"Wheel-Version: 1.0\nGenerator: tools/wheel.py\nRoot-Is-Purelib: true\nTag: {TAG}\n".encode()),

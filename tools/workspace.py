@@ -26,9 +26,27 @@ VOLATILE = re.compile(rb"<!-- volatile -->.*?<!-- /volatile -->", re.S)
 
 
 def free_port() -> int:
+    """A port that was free a moment ago: another process may take it before it is bound again, so
+    whoever binds it must be ready to try another (as Workspace.serve is)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def listening_socket() -> socket.socket:
+    """A socket bound to a free port on 127.0.0.1 and listening: the port is taken from the start,
+    and a server handed this socket serves on it without binding anything again (no race). Child
+    processes do not inherit it."""
+    return socket.create_server(("127.0.0.1", 0))
+
+
+# What `mkdocs serve` logs: the server bound its port; a file event woke the rebuild loop; a
+# rebuild ended, well or badly. Each wake of the loop is one rebuild, which ends in one of the two.
+SERVING = "Serving on "
+WOKEN = "Detected file changes"
+REBUILT = "Reloading browsers"
+FAILED = "An error happened during the rebuild"
+IN_USE = "Address already in use"
 
 
 class Workspace:
@@ -83,18 +101,37 @@ class Workspace:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/"
 
-    def serve(self, cache: bool = True, timeout: float = 300) -> None:
-        """Start `mkdocs serve` on a free port and wait until its first build is served."""
-        self.port = free_port()
-        self.log = open(self.root / "serve.log", "w", encoding="utf-8")  # noqa: SIM115
-        command = [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{self.port}"]
-        self.server = subprocess.Popen(command, cwd=self.root, env=self.env(cache, SITE_URL=self.url),
-                                       stdout=self.log, stderr=subprocess.STDOUT)
-        try:
-            self.wait_for("", lambda page: True, timeout)
-        except BaseException:
-            self.stop()  # no server process or open log left behind by a serve that never came up
-            raise
+    def serve(self, cache: bool = True, timeout: float = 300, attempts: int = 3) -> None:
+        """Start `mkdocs serve` on a free port and wait until its first build is served.
+
+        MkDocs binds the port only after its first build, so another process may take the port in
+        between: then serve exits saying so, and it starts again on another port (the cache its
+        first try filled makes the next build quick). Pages are trusted only once this serve's own
+        log says it is serving: until then another program could answer on the port.
+        """
+        for attempt in range(1, attempts + 1):
+            self.port = free_port()
+            self.log = open(self.root / "serve.log", "w", encoding="utf-8")  # noqa: SIM115
+            command = [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{self.port}"]
+            self.server = subprocess.Popen(command, cwd=self.root, env=self.env(cache, SITE_URL=self.url),
+                                           stdout=self.log, stderr=subprocess.STDOUT)
+            try:
+                deadline = time.monotonic() + timeout
+                while SERVING + self.url not in self.serve_log():
+                    if self.server.poll() is not None:
+                        if IN_USE in self.serve_log() and attempt < attempts:
+                            break  # the port was taken before serve bound it: try another
+                        raise RuntimeError(f"mkdocs serve exited before serving:\n{self.serve_log()[-3000:]}")
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"mkdocs serve did not start serving within {timeout} s:\n{self.serve_log()[-3000:]}")
+                    time.sleep(0.05)
+                else:
+                    self.wait_for("", lambda page: True, timeout)
+                    return
+            except BaseException:
+                self.stop()  # no server process or open log left behind by a serve that never came up
+                raise
+            self.stop()
 
     def get(self, page: str) -> bytes | None:
         try:
@@ -117,6 +154,27 @@ class Workspace:
 
     def serve_log(self) -> str:
         return (self.root / "serve.log").read_text(encoding="utf-8", errors="replace")
+
+    def wait_until_idle(self, timeout: float = 120) -> int:
+        """Wait until every rebuild that a file event started has ended; return how many succeeded.
+
+        Serve logs WOKEN when an event wakes its loop and REBUILT (or FAILED) when that rebuild ends.
+        The loop is idle when every wake has ended, in two reads of the log in a row: an event that
+        came during a rebuild wakes the loop at once after it, and one read could fall between the
+        two lines.
+        """
+        deadline = time.monotonic() + timeout
+        settled = 0
+        while True:
+            if self.server is not None and self.server.poll() is not None:
+                raise RuntimeError(f"mkdocs serve exited:\n{self.serve_log()}")
+            log = self.serve_log()
+            settled = settled + 1 if log.count(WOKEN) == log.count(REBUILT) + log.count(FAILED) else 0
+            if settled == 2:
+                return log.count(REBUILT)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"mkdocs serve was still rebuilding after {timeout} s:\n{log[-3000:]}")
+            time.sleep(0.02)
 
     def stop(self) -> None:
         if self.server is not None:
