@@ -11,13 +11,16 @@ On a private copy of the project (tools/workspace.py), it times:
 - `mkdocs serve`: from saving a prose edit to the served page showing it.
 
 Each figure is the median of the runs and its ratio to the cold build; nothing here asserts a
-time. Then it repeats the serve measurement with the chapters copied until there are 12, to show
-how the prose-edit refresh grows with the number of chapters.
+time. Then, with the chapters copied until there are 12, it times the cold build with every core
+(JOBS=cores, tools/parallel.py) against the serial one (JOBS=1), interleaved, and repeats the
+serve measurement, to show how the prose-edit refresh grows with the number of chapters.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import statistics
 import subprocess
 import sys
@@ -109,7 +112,8 @@ def add_copies(workspace: Workspace, chapters: int) -> None:
     n = 0
     while len(list(folder.glob("*.md"))) < chapters:
         source = originals[n % len(originals)]
-        text = source.read_text(encoding="utf-8").replace("  #@save", "")  # a copy saves nothing to the package
+        # A copy saves nothing to the package: every save mark goes (`#@save internal` included).
+        text = re.sub(r"[ \t]+#@save(?:[ \t]+\S+)?[ \t]*$", "", source.read_text(encoding="utf-8"), flags=re.M)
         (folder / f"{source.stem}_copy{n // len(originals) + 1}.md").write_text(text, encoding="utf-8")
         n += 1
     config = workspace.path("mkdocs.yml")
@@ -147,6 +151,16 @@ def main(argv: list[str] | None = None) -> None:
         if args.copies:
             grown = Workspace(Path(tmp) / "grown")
             add_copies(grown, args.copies)
+            cores = os.cpu_count() or 1
+            cold = {"JOBS=1 (serial)": [], f"JOBS={cores} (every core)": []}
+            for _ in range(args.repeats):  # interleaved, so that both see the same machine
+                for label, jobs in [("JOBS=1 (serial)", 1), (f"JOBS={cores} (every core)", cores)]:
+                    cold[label].append(timed(lambda: check(grown.build(Path(tmp) / "grown-site", cache=False,
+                                                                       JOBS=str(jobs)))))
+            serial = statistics.median(cold["JOBS=1 (serial)"])
+            print(f"\nCold build of {args.copies} chapters, median of {args.repeats} runs, ratio to the serial build:\n")
+            for label, samples in cold.items():
+                print(f"{label:40} {statistics.median(samples):>8.2f}s {statistics.median(samples) / serial:>7.2f}")
             check(grown.build(Path(tmp) / "grown-site"))  # fill its cache
             few = statistics.median(times["serve: prose edit to refreshed page"])
             many = statistics.median(serve_refresh(grown, Edits(grown), args.repeats))

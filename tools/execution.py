@@ -13,15 +13,24 @@ what the cached run printed. A run is stored only when every block of the page r
 Prose and block positions are not in the key, so a prose edit replays; if a cached output mentions
 the page's own file (a printed traceback names its lines), the entry also records the blocks'
 lines and is used only while they are unchanged.
+
+No block runs for ever: each has a limit, its fence's ``timeout="S"`` or the site's
+``extra.block_timeout`` (mkdocs.yml). A block past it fails the build with its file:line, the limit
+and the line it was on; the runner also records how long every block ran, for the execution
+report (`tools.report`).
 """
 
 from __future__ import annotations
 
 import ast
 import contextlib
+import ctypes
 import io
 import re
+import signal
 import sys
+import threading
+import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,10 +40,103 @@ from markdown_exec import ExecutionError, code_block
 from mkdocs.exceptions import PluginError
 
 from tools.cache import Store, digest
-from tools.chapter import Block, Chapter
+from tools.chapter import Block, Chapter, ChapterError
 
 KIND = "pages"
 RUNNER_OPTIONS = ("session", "id")  # options the build adds to every executed fence
+TIMEOUT = "timeout"  # a fence's option: seconds its block may run (mkdocs.yml's extra.block_timeout else)
+DEFAULT_TIMEOUT = 300.0
+
+
+class BlockTimeout(BaseException):
+    """Raised inside a block that ran past its limit. A BaseException, as KeyboardInterrupt is, so
+    that the block's own `except Exception:` cannot swallow it."""
+
+
+def block_timeout(block: Block, default: float) -> float:
+    """The seconds a block may run: its `timeout` option, else the site's default; a ChapterError
+    at the fence's line when the option is not a positive number."""
+    value = block.options.get(TIMEOUT)
+    if value is None:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < float("inf"):
+        raise ChapterError(block.path, block.line, f'{TIMEOUT}="{value}" must be a positive number of seconds')
+    return seconds
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float):
+    """Raise BlockTimeout in this thread once `seconds` have passed. In the main thread (`mkdocs
+    build`, and `mkdocs serve`'s build loop) a timer signal interrupts even a sleeping or waiting
+    block; in any other thread the exception is set asynchronously, which Python delivers between
+    two bytecodes."""
+    if threading.current_thread() is threading.main_thread():
+        def expire(signum, frame):
+            raise BlockTimeout()
+
+        previous = signal.signal(signal.SIGALRM, expire)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        return
+    target = threading.get_ident()
+    timer = threading.Timer(seconds, lambda: ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(target), ctypes.py_object(BlockTimeout)))
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
+def new_session(name: str) -> ModuleType:
+    """A page's fresh namespace, registered as a module (classes defined in a block need one)."""
+    module = ModuleType("chapter_" + re.sub(r"\W+", "_", name))
+    sys.modules[module.__name__] = module
+    return module
+
+
+def execute_block(code: str, module: ModuleType, path: Path, name: str, line: int, limit: float) -> str:
+    """Run one block of the page `name` (file `path`, fence at `line`) in `module`, within `limit`
+    seconds; what it printed, or an ExecutionError whose traceback is in the chapter's lines."""
+    filename = str(path)
+    buffer = io.StringIO()
+    try:
+        tree = ast.parse(code, filename=filename)
+        ast.increment_lineno(tree, line)  # tracebacks in the chapter's own line numbers
+        with contextlib.redirect_stdout(buffer), _deadline(limit):
+            exec(compile(tree, filename, "exec"), module.__dict__)  # noqa: S102
+    except SyntaxError as error:
+        error.lineno = (error.lineno or 1) + line
+        error.filename = filename
+        raise ExecutionError(code_block("python", "".join(traceback.format_exception_only(error)))) from None
+    except BlockTimeout as error:
+        trace = traceback.TracebackException.from_exception(error)
+        frames = [frame for frame in trace.stack if frame.filename == filename]
+        doing = f"it was on line {frames[-1].lineno}: {frames[-1].line}" if frames else "no line of the block was running"
+        trace.stack = traceback.StackSummary.from_list(trace.stack[next((n for n, f in enumerate(trace.stack)
+                                                                          if f.filename == filename), 0):])
+        message = (f"{name}:{line}: this block ran longer than its limit of {limit:g} s "
+                   f"({TIMEOUT}=\"S\" on its fence, or extra.block_timeout in mkdocs.yml, to change it); {doing}")
+        raise ExecutionError(code_block("python", "".join(trace.format()) + message)) from None
+    except Exception as error:
+        trace = traceback.TracebackException.from_exception(error)
+        first = next((n for n, frame in enumerate(trace.stack) if frame.filename == filename), 0)
+        trace.stack = traceback.StackSummary.from_list(trace.stack[first:])
+        raise ExecutionError(code_block("python", "".join(trace.format()))) from None
+    return buffer.getvalue()
+
+
+def positional(printed: list[str], path: Path, name: str) -> bool:
+    """Whether a run's outputs name the page's own file (a printed traceback shows its lines)."""
+    return any(str(path) in text or name in text for text in printed)
 
 
 @dataclass
@@ -59,27 +161,58 @@ def block_id(name: str, line: int) -> str:
 class Runner:
     """What one build keeps about executed blocks: page sessions, plans, recorded outputs."""
 
-    def __init__(self, store: Store, environment_key: str) -> None:
+    def __init__(self, store: Store, environment_key: str, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.store = store
         self.environment_key = environment_key
+        self.timeout = timeout  # the site's default limit for one block, in seconds
+        self.seconds: dict[str, dict[int, float]] = {}  # page -> fence line -> seconds the block ran
         self.pages: dict[str, PagePlan] = {}
+        self.prerun: dict[str, dict] = {}  # page -> a clean run of it by a worker of this build
         self.sessions: dict[str, ModuleType] = {}
         self.executed_pages: list[str] = []  # pages whose blocks really ran (not replayed)
 
-    def plan(self, model: Chapter, name: str) -> PagePlan:
+    def key(self, model: Chapter, name: str) -> str:
+        """The page's key: its executed blocks (language, options, code), its name, the environment."""
         blocks = model.executed
-        material = {
+        for block in blocks:
+            block_timeout(block, self.timeout)  # a bad timeout option fails before anything runs
+        return digest({
             "page": name,
             "environment": self.environment_key,
             "blocks": [[b.language, {k: v for k, v in b.options.items() if k not in RUNNER_OPTIONS}, b.code] for b in blocks],
-        }
-        plan = PagePlan(name, model.path, blocks, digest(material))
-        cached = self.store.load(KIND, name, plan.key) if blocks else None
-        if cached is not None and len(cached.get("outputs", [])) == len(blocks):
-            if cached.get("lines") is None or cached["lines"] == plan.lines:
-                plan.replay = list(cached["outputs"])
+        })
+
+    def cached(self, model: Chapter, name: str, key: str) -> list[str] | None:
+        """The outputs a run of this page left (in the cache, or by a worker of this build), if usable."""
+        blocks = model.executed
+        found = self.prerun.get(name)
+        if found is None or found["key"] != key:
+            found = self.store.load(KIND, name, key) if blocks else None
+        if found is not None and len(found.get("outputs", [])) == len(blocks):
+            if found.get("lines") is None or found["lines"] == [b.line for b in blocks]:
+                return list(found["outputs"])
+        return None
+
+    def plan(self, model: Chapter, name: str) -> PagePlan:
+        plan = PagePlan(name, model.path, model.executed, self.key(model, name))
+        plan.replay = self.cached(model, name, plan.key)
         self.pages[name] = plan
         return plan
+
+    def adopt(self, model: Chapter, name: str, outputs: list[str], seconds: dict[int, float]) -> None:
+        """A clean run of the page made elsewhere (a worker of this build): stored as a run of this
+        build is, and replayed when the page is rendered."""
+        key = self.key(model, name)
+        lines = [b.line for b in model.executed]
+        entry = {"outputs": outputs, "lines": lines if positional(outputs, model.path, name) else None}
+        self.prerun[name] = {"key": key, **entry}
+        self.store.save(KIND, name, key, entry)
+        self.seconds[name] = dict(seconds)
+
+    def ran(self, name: str) -> bool:
+        """Whether the page's blocks ran in this build (here or in a worker), rather than replayed."""
+        plan = self.pages.get(name)
+        return name in self.prerun or (plan is not None and bool(plan.blocks) and plan.replay is None)
 
     def run(self, code: str, returncode=None, session=None, id=None, **extra) -> str:  # noqa: A002
         """markdown-exec's `run` for Python: run one block in its page's session, return what it printed."""
@@ -93,38 +226,24 @@ class Runner:
             return self.replay(id)
         if where not in self.executed_pages:
             self.executed_pages.append(where)
+        block = plan.blocks[plan.lines.index(line)]
+        started = time.perf_counter()
         try:
-            printed = self._execute(code, plan, line)
+            printed = self._execute(code, plan, line, block_timeout(block, self.timeout))
         except ExecutionError:
             plan.failed = True
             plan.outputs[line] = ""
             raise
+        finally:
+            self.seconds.setdefault(where, {})[line] = time.perf_counter() - started
         plan.outputs[line] = printed
         return printed
 
-    def _execute(self, code: str, plan: PagePlan, line: int) -> str:
-        filename = str(plan.path)
+    def _execute(self, code: str, plan: PagePlan, line: int, limit: float) -> str:
         module = self.sessions.get(plan.name)
         if module is None:
-            module_name = "chapter_" + re.sub(r"\W+", "_", plan.name)
-            module = self.sessions[plan.name] = ModuleType(module_name)
-            sys.modules[module_name] = module  # classes defined in a block need their module (dataclasses, pickle)
-        buffer = io.StringIO()
-        try:
-            tree = ast.parse(code, filename=filename)
-            ast.increment_lineno(tree, line)  # tracebacks in the chapter's own line numbers
-            with contextlib.redirect_stdout(buffer):
-                exec(compile(tree, filename, "exec"), module.__dict__)  # noqa: S102
-        except SyntaxError as error:
-            error.lineno = (error.lineno or 1) + line
-            error.filename = filename
-            raise ExecutionError(code_block("python", "".join(traceback.format_exception_only(error)))) from None
-        except Exception as error:
-            trace = traceback.TracebackException.from_exception(error)
-            first = next((n for n, frame in enumerate(trace.stack) if frame.filename == filename), 0)
-            trace.stack = traceback.StackSummary.from_list(trace.stack[first:])
-            raise ExecutionError(code_block("python", "".join(trace.format()))) from None
-        return buffer.getvalue()
+            module = self.sessions[plan.name] = new_session(plan.name)
+        return execute_block(code, module, plan.path, plan.name, line, limit)
 
     def replay(self, id: str | None) -> str | None:  # noqa: A002
         """What a replayed block printed, recorded as its output; None when its page runs for real."""
@@ -149,14 +268,14 @@ class Runner:
                 raise PluginError(f"{name}:{block.line}: {_not_run_hint(block)}")
         if plan.replay is None and not plan.failed and plan.blocks:
             printed = [plan.outputs[line] for line in plan.lines]
-            positional = any(str(plan.path) in text or name in text for text in printed)
-            self.store.save(KIND, name, plan.key, {"outputs": printed, "lines": plan.lines if positional else None})
+            lines = plan.lines if positional(printed, plan.path, name) else None
+            self.store.save(KIND, name, plan.key, {"outputs": printed, "lines": lines})
         return dict(plan.outputs)
 
     def summary(self) -> str:
         """One line for the build log: which pages ran their blocks and how many were replayed."""
-        ran = [name for name, plan in self.pages.items() if plan.blocks and plan.replay is None]
-        replayed = [name for name, plan in self.pages.items() if plan.replay is not None]
+        ran = [name for name, plan in self.pages.items() if plan.blocks and self.ran(name)]
+        replayed = [name for name, plan in self.pages.items() if plan.blocks and not self.ran(name)]
         return (f"Code blocks: ran {len(ran)} page(s) ({', '.join(ran) or 'none'}); "
                 f"replayed {len(replayed)} page(s) from the cache")
 

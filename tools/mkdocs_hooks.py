@@ -11,6 +11,8 @@ modules that do the work. Each of those has one job:
 - `tools.katex`: math turned into MathML at build time; `tools.math_font`: the font it is drawn in;
 - `tools.images`: embedded PNGs moved to files;
 - `tools.fold`: a figure's code folded under the figure (the `fold` option of a block);
+- `tools.report`: the execution report (pages ran or replayed, seconds, slowest blocks);
+- `tools.parallel`: the pages that must run, run in worker processes before MkDocs renders them;
 - `tools.edit_links`, `tools.accessibility`.
 """
 
@@ -26,6 +28,7 @@ from markdown_exec import base_format, formatters
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
+from mkdocs.utils import meta
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # hooks are loaded by file path; make `tools` importable
@@ -33,9 +36,9 @@ if str(ROOT) not in sys.path:  # hooks are loaded by file path; make `tools` imp
 
 from tools import (  # noqa: E402
     accessibility, cache, chapter, edit_links, fold, images, katex, math_font, notebook_pages, package_sync, page_cache,
-    wheel,
+    parallel, report, wheel,
 )
-from tools.execution import Runner, block_id  # noqa: E402
+from tools.execution import DEFAULT_TIMEOUT, Runner, block_id  # noqa: E402
 
 log = logging.getLogger("mkdocs.hooks")
 
@@ -46,7 +49,7 @@ class _Build:
     def __init__(self, config) -> None:
         self.store = cache.Store(cache.directory())
         environment_key = cache.digest(cache.environment(self.store))
-        self.runner = Runner(self.store, environment_key)
+        self.runner = Runner(self.store, environment_key, float(config.extra.get("block_timeout", DEFAULT_TIMEOUT)))
         self.notebooks = notebook_pages.Notebooks(self.store, environment_key)
         self.math = katex.Math(self.store)
         self.math_font: File | None = None  # its content is known once every page's math is
@@ -105,6 +108,13 @@ def on_pre_build(config) -> None:
 
 def on_post_build(config) -> None:
     log.info(_build.runner.summary())
+    found = report.rows(_build.runner)
+    where = report.path_for(config.site_dir)
+    report.write(found, where)
+    if package_sync.serving():
+        log.info(report.one_line(found))
+    else:
+        log.info(f"Execution report ({report.relative_name(where)}):\n\n{report.table(found)}\n")
     _build.math.save()
     _build.store.prune()
     _close()
@@ -134,6 +144,29 @@ def on_files(files, config):
     return files
 
 
+def on_nav(nav, config, files):
+    """Before any page is converted: run the pages whose blocks must run, on every core (JOBS)."""
+    pages = []
+    for file in files.documentation_pages():
+        if not file.src_uri.endswith(".md"):
+            continue
+        source = Path(file.abs_src_path)
+        with open(source, encoding="utf-8-sig", errors="strict") as handle:  # as MkDocs reads a page
+            markdown, _ = meta.get_data(handle.read())
+        name = chapter.relative(source, Path(config.config_file_path).parent)
+        try:
+            pages.append((chapter.parse(markdown, source, _rule, _front_matter_lines(source, markdown)), name))
+        except chapter.ChapterError:
+            continue  # reported, with its line, when the page itself is converted
+    try:
+        ran = parallel.prerun(_build.runner, pages, parallel.jobs())
+    except chapter.ChapterError:
+        ran = []  # a bad option: the page reports it when it is converted
+    if ran:
+        log.info(f"Ran {len(ran)} page(s) in worker processes: {', '.join(ran)}")
+    return nav
+
+
 @event_priority(-100)  # after mkdocs-jupyter has set up the notebook page's rendering
 def on_pre_page(page, config, files):
     if page.file.src_uri.startswith(notebook_pages.NOTEBOOKS):
@@ -148,10 +181,10 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     try:
         model = chapter.parse(markdown, source, _rule, _front_matter_lines(source, markdown))
         fold.check(model)
+        plan = _build.runner.plan(model, name)
     except chapter.ChapterError as error:
         raise PluginError(str(error)) from None
     _build.models[page.file.src_uri] = (model, name)
-    plan = _build.runner.plan(model, name)
     lines = markdown.split("\n")
     for block in model.executed:
         n = block.line - 1 - model.offset

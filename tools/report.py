@@ -1,0 +1,73 @@
+"""The execution report: which pages ran their blocks and which were replayed from the cache, how
+long each took, and its slowest blocks, as `file:line`.
+
+Every build writes it as JSON and as a Markdown table to ``build/execution-report.json`` and
+``build/execution-report.md`` beside the site folder (EXECUTION_REPORT=path.json puts both
+elsewhere; the Pages workflow keeps them as an artifact); `mkdocs build` prints the table, and
+`mkdocs serve` prints one line per rebuild.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from tools.atomic import write_atomic
+
+SLOWEST = 3  # blocks named per page
+
+
+def rows(runner) -> list[dict]:
+    """One row per page with executed blocks, in the order the build met them."""
+    found = []
+    for name, plan in runner.pages.items():
+        if not plan.blocks:
+            continue
+        seconds = runner.seconds.get(name, {})
+        slowest = sorted(seconds.items(), key=lambda item: -item[1])[:SLOWEST]
+        found.append({
+            "page": name,
+            "blocks": len(plan.blocks),
+            "ran": runner.ran(name),
+            "failed": plan.failed,
+            "seconds": round(sum(seconds.values()), 3),
+            "slowest": [{"where": f"{name}:{line}", "seconds": round(s, 3)} for line, s in slowest],
+        })
+    return found
+
+
+def table(found: list[dict]) -> str:
+    lines = ["| page | blocks | ran or replayed | seconds | slowest blocks |", "| --- | ---: | --- | ---: | --- |"]
+    for row in found:
+        state = "failed" if row["failed"] else "ran" if row["ran"] else "replayed"
+        slowest = ", ".join(f"{b['where']} {b['seconds']:.2f} s" for b in row["slowest"]) or "—"
+        lines.append(f"| {row['page']} | {row['blocks']} | {state} | {row['seconds']:.2f} | {slowest} |")
+    ran = [row for row in found if row["ran"]]
+    lines.append(f"\n{len(ran)} of {len(found)} pages ran their blocks, in {sum(r['seconds'] for r in ran):.2f} s; "
+                 f"{len(found) - len(ran)} replayed from the cache.")
+    return "\n".join(lines)
+
+
+def one_line(found: list[dict]) -> str:
+    ran = [row for row in found if row["ran"]]
+    names = ", ".join(f"{row['page']} {row['seconds']:.2f} s" for row in ran) or "none"
+    return f"Blocks ran on {len(ran)} page(s) ({names}); {len(found) - len(ran)} replayed"
+
+
+def path_for(site_dir: str) -> Path:
+    chosen = os.environ.get("EXECUTION_REPORT")
+    return Path(chosen) if chosen else Path(site_dir).resolve().parent / "build" / "execution-report.json"
+
+
+def relative_name(where: Path) -> str:
+    try:
+        return where.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(where)
+
+
+def write(found: list[dict], where: Path) -> None:
+    """The report as JSON and as Markdown beside it, each written atomically."""
+    write_atomic(where, json.dumps({"pages": found}, indent=1) + "\n")
+    write_atomic(where.with_suffix(".md"), "# Execution report\n\n" + table(found) + "\n")
