@@ -27,7 +27,7 @@ def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     return Y
 
 
-# docs/chapters/convolutions.md:124
+# docs/chapters/convolutions.md:122
 class Conv2D(nn.Module):
     """A 2-D convolutional layer for one input and one output channel."""
 
@@ -42,7 +42,7 @@ class Conv2D(nn.Module):
         return corr2d(X, self.weight) + self.bias  # (h - kh + 1, w - kw + 1)
 
 
-# docs/chapters/convolutions.md:373
+# docs/chapters/convolutions.md:369
 def convolve2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """Strict 2-D convolution of X (h, w) with K (kh, kw), where K fits."""
     check_corr2d_args(X, K, caller="convolve2d")
@@ -56,7 +56,7 @@ def convolve2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     return Y
 
 
-# docs/chapters/convolutions.md:474
+# docs/chapters/convolutions.md:468
 def receptive_field(kernel_sizes: list, position: tuple[int, int],
                     strides: list | None = None) -> list[tuple[range, range]]:
     """(rows, cols) ranges of the entry at position in each layer's input,

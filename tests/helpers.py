@@ -38,16 +38,18 @@ PUBLISHED = {"SITE_URL": f"http://127.0.0.1:{PUBLISHED_PORT}{PREFIX}", "REPO_URL
 
 
 def mkdocs_build(
-    site_dir: Path, docs_dir: Path | None = None, nav: list | None = None, env: dict | None = None
+    site_dir: Path, docs_dir: Path | None = None, nav: list | None = None, env: dict | None = None,
+    extra: dict | None = None,
 ) -> subprocess.CompletedProcess:
     """Run `mkdocs build --strict` into site_dir; with docs_dir, build that folder instead of docs/.
 
     The build sees no SITE_URL or REPO_URL from the caller's environment (a CI job may set them to
     publish), only those given in env, so every test knows the address its site is built for. It
     is a cold build (SITE_CACHE=off) unless env says otherwise: the suite tests a fresh execution.
+    extra: settings of mkdocs.yml's `extra` to change (merged into the inherited ones).
     """
     config_file = ROOT / "mkdocs.yml"
-    if docs_dir is not None or nav is not None:
+    if docs_dir is not None or nav is not None or extra is not None:
         from mkdocs.utils.yaml import yaml_load
 
         with open(config_file, encoding="utf-8") as handle:
@@ -62,6 +64,8 @@ def mkdocs_build(
         }
         if nav is not None:
             config["nav"] = nav
+        if extra is not None:
+            config["extra"] = {**base.get("extra", {}), **extra}
         config_file = Path(site_dir).parent / f"{Path(site_dir).name}-mkdocs.yml"
         config_file.write_text(yaml.safe_dump(config), encoding="utf-8")
     clean = {k: v for k, v in os.environ.items() if k not in ("SITE_URL", "REPO_URL", "REPO_BRANCH")}

@@ -35,12 +35,16 @@ def test_a_timeout_that_is_not_a_positive_number_is_named_at_its_fence(tmp_path,
 
 
 def test_the_site_default_limit_is_mkdocs_ymls_and_a_fence_may_raise_it(tmp_path):
-    """A block of 1.5 s passes under the site's default and under a fence's larger limit."""
-    page = ('# Fine\n\n```python exec="on" result="text"\nimport time\ntime.sleep(1.5)\nprint("done")\n```\n\n'
-            '```python exec="on" timeout="5" result="text"\ntime.sleep(1.5)\nprint("done too")\n```\n')
-    docs = write_docs(tmp_path, {"index.md": page})
-    result = mkdocs_build(tmp_path / "site", docs, nav=["index.md"])
-    assert result.returncode == 0, result.stdout + result.stderr
+    """With extra.block_timeout at 1 s, a block of 2 s fails, unless its fence allows it more."""
+    slow = 'import time\ntime.sleep(2)\nprint("done")\n'
+    (tmp_path / "default").mkdir()
+    (tmp_path / "fence").mkdir()
+    strict = write_docs(tmp_path / "default", {"index.md": f'# A\n\n```python exec="on" result="text"\n{slow}```\n'})
+    failed = mkdocs_build(tmp_path / "default" / "site", strict, nav=["index.md"], extra={"block_timeout": 1})
+    assert failed.returncode != 0 and "ran longer than its limit of 1 s" in failed.stdout + failed.stderr
+    allowed = write_docs(tmp_path / "fence", {"index.md": f'# B\n\n```python exec="on" timeout="10" result="text"\n{slow}```\n'})
+    passed = mkdocs_build(tmp_path / "fence" / "site", allowed, nav=["index.md"], extra={"block_timeout": 1})
+    assert passed.returncode == 0, passed.stdout + passed.stderr
 
 
 def test_every_build_writes_the_execution_report_and_prints_it(tmp_path):
@@ -61,7 +65,7 @@ def test_every_build_writes_the_execution_report_and_prints_it(tmp_path):
 def test_the_report_says_replayed_and_ran_and_names_the_slowest_blocks():
     class Plan:
         def __init__(self, blocks, replay=None, failed=False):
-            self.blocks, self.replay, self.failed = blocks, replay, failed
+            self.blocks, self.replay, self.failed, self.skipped = blocks, replay, failed, False
 
     class Runner:
         pages = {"docs/a.md": Plan([1, 2, 3, 4]), "docs/b.md": Plan([1], replay=["x"]), "docs/c.md": Plan([])}
@@ -74,7 +78,8 @@ def test_the_report_says_replayed_and_ran_and_names_the_slowest_blocks():
     assert [row["page"] for row in found] == ["docs/a.md", "docs/b.md"]  # a page without code is no row
     assert [b["where"] for b in found[0]["slowest"]] == ["docs/a.md:20", "docs/a.md:40", "docs/a.md:10"]
     assert found[0]["seconds"] == 3.75 and found[1] == {"page": "docs/b.md", "blocks": 1, "ran": False,
-                                                        "failed": False, "seconds": 0, "slowest": []}
+                                                        "failed": False, "skipped": False, "seconds": 0,
+                                                        "slowest": []}
     text = report.table(found)
     assert "| docs/b.md | 1 | replayed | 0.00 | — |" in text and "1 of 2 pages ran their blocks, in 3.75 s" in text
     assert report.one_line(found) == "Blocks ran on 1 page(s) (docs/a.md 3.75 s); 1 replayed"

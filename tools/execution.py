@@ -39,6 +39,7 @@ from types import ModuleType
 from markdown_exec import ExecutionError, code_block
 from mkdocs.exceptions import PluginError
 
+from tools import shards
 from tools.cache import Store, digest
 from tools.chapter import Block, Chapter, ChapterError
 
@@ -146,6 +147,7 @@ class PagePlan:
     blocks: list[Block]  # the executed blocks, in page order
     key: str
     replay: list[str] | None = None  # outputs of a cached run, in block order
+    skipped: bool = False  # another shard's page (SHARD=i/n): its blocks are not run here
     outputs: dict[int, str] = field(default_factory=dict)  # fence line -> printed text
     failed: bool = False
 
@@ -161,10 +163,12 @@ def block_id(name: str, line: int) -> str:
 class Runner:
     """What one build keeps about executed blocks: page sessions, plans, recorded outputs."""
 
-    def __init__(self, store: Store, environment_key: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, store: Store, environment_key: str, timeout: float = DEFAULT_TIMEOUT,
+                 shard: tuple[int, int] | None = None) -> None:
         self.store = store
         self.environment_key = environment_key
         self.timeout = timeout  # the site's default limit for one block, in seconds
+        self.shard = shard  # (i, n): this build runs only the pages of shard i of n
         self.seconds: dict[str, dict[int, float]] = {}  # page -> fence line -> seconds the block ran
         self.pages: dict[str, PagePlan] = {}
         self.prerun: dict[str, dict] = {}  # page -> a clean run of it by a worker of this build
@@ -196,8 +200,13 @@ class Runner:
     def plan(self, model: Chapter, name: str) -> PagePlan:
         plan = PagePlan(name, model.path, model.executed, self.key(model, name))
         plan.replay = self.cached(model, name, plan.key)
+        plan.skipped = plan.replay is None and not self.mine(name)
         self.pages[name] = plan
         return plan
+
+    def mine(self, name: str) -> bool:
+        """Whether this build runs the page: always, unless it is a shard (SHARD=i/n) and the page another's."""
+        return self.shard is None or shards.owner(name, self.shard[1]) == self.shard[0]
 
     def adopt(self, model: Chapter, name: str, outputs: list[str], seconds: dict[int, float]) -> None:
         """A clean run of the page made elsewhere (a worker of this build): stored as a run of this
@@ -212,7 +221,8 @@ class Runner:
     def ran(self, name: str) -> bool:
         """Whether the page's blocks ran in this build (here or in a worker), rather than replayed."""
         plan = self.pages.get(name)
-        return name in self.prerun or (plan is not None and bool(plan.blocks) and plan.replay is None)
+        return name in self.prerun or (plan is not None and bool(plan.blocks) and plan.replay is None
+                                       and not plan.skipped)
 
     def run(self, code: str, returncode=None, session=None, id=None, **extra) -> str:  # noqa: A002
         """markdown-exec's `run` for Python: run one block in its page's session, return what it printed."""
@@ -224,6 +234,9 @@ class Runner:
         line = int(line_text)
         if plan.replay is not None:
             return self.replay(id)
+        if plan.skipped:  # another shard runs it; this build's page for it is not for publishing
+            plan.outputs[line] = ""
+            return ""
         if where not in self.executed_pages:
             self.executed_pages.append(where)
         block = plan.blocks[plan.lines.index(line)]
@@ -266,7 +279,7 @@ class Runner:
         for block in plan.blocks:
             if block.line not in plan.outputs:
                 raise PluginError(f"{name}:{block.line}: {_not_run_hint(block)}")
-        if plan.replay is None and not plan.failed and plan.blocks:
+        if plan.replay is None and not plan.failed and not plan.skipped and plan.blocks:
             printed = [plan.outputs[line] for line in plan.lines]
             lines = plan.lines if positional(printed, plan.path, name) else None
             self.store.save(KIND, name, plan.key, {"outputs": printed, "lines": lines})
@@ -275,9 +288,14 @@ class Runner:
     def summary(self) -> str:
         """One line for the build log: which pages ran their blocks and how many were replayed."""
         ran = [name for name, plan in self.pages.items() if plan.blocks and self.ran(name)]
-        replayed = [name for name, plan in self.pages.items() if plan.blocks and not self.ran(name)]
-        return (f"Code blocks: ran {len(ran)} page(s) ({', '.join(ran) or 'none'}); "
+        replayed = [name for name, plan in self.pages.items() if plan.replay is not None]
+        line = (f"Code blocks: ran {len(ran)} page(s) ({', '.join(ran) or 'none'}); "
                 f"replayed {len(replayed)} page(s) from the cache")
+        skipped = [name for name, plan in self.pages.items() if plan.skipped]
+        if self.shard is not None:
+            line += (f"; SHARD={self.shard[0]}/{self.shard[1]}: left {len(skipped)} page(s) to other shards "
+                     "(this site is for filling the cache, not for publishing)")
+        return line
 
     def close(self) -> None:
         for module in self.sessions.values():

@@ -13,6 +13,7 @@ modules that do the work. Each of those has one job:
 - `tools.fold`: a figure's code folded under the figure (the `fold` option of a block);
 - `tools.report`: the execution report (pages ran or replayed, seconds, slowest blocks);
 - `tools.parallel`: the pages that must run, run in worker processes before MkDocs renders them;
+- `tools.shards`: `SHARD=i/n`, a build that runs only its share of the pages, to fill the cache;
 - `tools.edit_links`, `tools.accessibility`.
 """
 
@@ -36,7 +37,7 @@ if str(ROOT) not in sys.path:  # hooks are loaded by file path; make `tools` imp
 
 from tools import (  # noqa: E402
     accessibility, cache, chapter, edit_links, fold, images, katex, math_font, notebook_pages, package_sync, page_cache,
-    parallel, report, wheel,
+    parallel, report, shards, wheel,
 )
 from tools.execution import DEFAULT_TIMEOUT, Runner, block_id  # noqa: E402
 
@@ -49,7 +50,8 @@ class _Build:
     def __init__(self, config) -> None:
         self.store = cache.Store(cache.directory())
         environment_key = cache.digest(cache.environment(self.store))
-        self.runner = Runner(self.store, environment_key, float(config.extra.get("block_timeout", DEFAULT_TIMEOUT)))
+        self.runner = Runner(self.store, environment_key, float(config.extra.get("block_timeout", DEFAULT_TIMEOUT)),
+                             shards.from_environment())
         self.notebooks = notebook_pages.Notebooks(self.store, environment_key)
         self.math = katex.Math(self.store)
         self.math_font: File | None = None  # its content is known once every page's math is

@@ -66,7 +66,7 @@ def prerun(runner: Runner, pages: list, workers: int) -> list[str]:
     """Run, in up to `workers` processes, the pages (chapter models and names) whose runs the cache
     lacks; adopt every clean run. Returns the names of the pages a worker ran."""
     todo = [(model, name) for model, name in pages
-            if model.executed and runner.cached(model, name, runner.key(model, name)) is None]
+            if model.executed and runner.mine(name) and runner.cached(model, name, runner.key(model, name)) is None]
     if workers < 2 or len(todo) < 2:
         return []
     import torch

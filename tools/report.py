@@ -31,6 +31,7 @@ def rows(runner) -> list[dict]:
             "blocks": len(plan.blocks),
             "ran": runner.ran(name),
             "failed": plan.failed,
+            "skipped": plan.skipped,
             "seconds": round(sum(seconds.values()), 3),
             "slowest": [{"where": f"{name}:{line}", "seconds": round(s, 3)} for line, s in slowest],
         })
@@ -40,12 +41,15 @@ def rows(runner) -> list[dict]:
 def table(found: list[dict]) -> str:
     lines = ["| page | blocks | ran or replayed | seconds | slowest blocks |", "| --- | ---: | --- | ---: | --- |"]
     for row in found:
-        state = "failed" if row["failed"] else "ran" if row["ran"] else "replayed"
+        state = ("failed" if row["failed"] else "ran" if row["ran"] else
+                 "another shard's" if row.get("skipped") else "replayed")
         slowest = ", ".join(f"{b['where']} {b['seconds']:.2f} s" for b in row["slowest"]) or "—"
         lines.append(f"| {row['page']} | {row['blocks']} | {state} | {row['seconds']:.2f} | {slowest} |")
     ran = [row for row in found if row["ran"]]
+    others = [row for row in found if row.get("skipped")]
     lines.append(f"\n{len(ran)} of {len(found)} pages ran their blocks, in {sum(r['seconds'] for r in ran):.2f} s; "
-                 f"{len(found) - len(ran)} replayed from the cache.")
+                 f"{len(found) - len(ran) - len(others)} replayed from the cache"
+                 + (f"; {len(others)} left to other shards." if others else "."))
     return "\n".join(lines)
 
 
