@@ -12,10 +12,28 @@ build's own helpers, saved with ``#@save internal``, stay importable from their 
 - ``literate.timing``: Appendix: timing the cross-correlations
 """
 
-from literate.convolutions import Conv2D, convolve2d, corr2d, receptive_field
-from literate.drawing import corr2d_figure, heatmaps, kernel_playground, log_plot, photo_figure, receptive_field_figure, shape_explorer
-from literate.faster import corr2d_shift, corr2d_unfold
-from literate.timing import benchmark, median_time
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # what the names are, for type checkers and editors
+    from literate.convolutions import Conv2D, convolve2d, corr2d, receptive_field
+    from literate.drawing import corr2d_figure, heatmaps, kernel_playground, log_plot, photo_figure, receptive_field_figure, shape_explorer
+    from literate.faster import corr2d_shift, corr2d_unfold
+    from literate.timing import benchmark, median_time
 
 __version__ = '0.1.0'
 __all__ = ['corr2d', 'Conv2D', 'convolve2d', 'receptive_field', 'heatmaps', 'log_plot', 'photo_figure', 'kernel_playground', 'shape_explorer', 'corr2d_figure', 'receptive_field_figure', 'corr2d_unfold', 'corr2d_shift', 'median_time', 'benchmark']
+_WHERE = {'corr2d': 'convolutions', 'Conv2D': 'convolutions', 'convolve2d': 'convolutions', 'receptive_field': 'convolutions', 'heatmaps': 'drawing', 'log_plot': 'drawing', 'photo_figure': 'drawing', 'kernel_playground': 'drawing', 'shape_explorer': 'drawing', 'corr2d_figure': 'drawing', 'receptive_field_figure': 'drawing', 'corr2d_unfold': 'faster', 'corr2d_shift': 'faster', 'median_time': 'timing', 'benchmark': 'timing'}
+
+
+def __getattr__(name):
+    """Import the module of a chapter when one of its names is first used."""
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted({*globals(), *_WHERE})

@@ -46,6 +46,14 @@ def _check_matrices(tensors, names, caller):
                              f"got {T.tolist()}")
 
 
+def _check_key(key, caller):
+    """Raise unless key can name a figure's ids: a-z, digits and dashes."""
+    _check_text(key, caller, "key")
+    if _slug(key) != key:
+        raise ValueError(f"{caller}: key must be lowercase letters, digits "
+                         f"and dashes, got {key!r}")
+
+
 def _check_text(value, caller, name, line=True):
     """Raise unless value is a non-empty string; with line=True, one line of
     printable text, as SVG labels and titles need."""
@@ -57,7 +65,7 @@ def _check_text(value, caller, name, line=True):
                          f"text, got {value!r}")
 
 
-# docs/chapters/drawing.md:89
+# docs/chapters/drawing.md:98
 _LIGHT = ("--lit-own-fg:#1b1b1b;--lit-own-bg:#ffffff;"
           "--lit-own-line:#6b6b6b;--lit-own-accent:#d84315;"
           "--lit-mark:rgba(255,145,0,.35);--lit-source:#e65100;")
@@ -67,7 +75,10 @@ _DARK = ("--lit-own-fg:#ececec;--lit-own-bg:#1e1e1e;"
 _STYLE = (
     ".lit-figure{max-width:100%;height:auto;display:block;margin:1em 0;"
     "overflow:visible;font-family:var(--md-text-font-family,sans-serif);"
-    + _LIGHT +
+    "--lit-own-fg:CanvasText;--lit-own-bg:Canvas;"
+    "--lit-own-line:color-mix(in srgb,CanvasText 65%,Canvas);"
+    "--lit-own-accent:#e8590c;--lit-mark:rgba(255,150,0,.35);"
+    "--lit-source:#f76707;"
     "--lit-fg:var(--md-default-fg-color,var(--jp-content-font-color1,"
     "var(--vscode-editor-foreground,var(--lit-own-fg))));"
     "--lit-bg:var(--md-default-bg-color,var(--jp-layout-color0,"
@@ -75,7 +86,6 @@ _STYLE = (
     "--lit-line:var(--md-default-fg-color--light,"
     "var(--jp-content-font-color2,var(--lit-own-line)));"
     "--lit-accent:var(--md-accent-fg-color,var(--lit-own-accent))}"
-    "@media (prefers-color-scheme:dark){.lit-figure{" + _DARK + "}}"
     "[data-md-color-scheme=default] .lit-figure,"
     "[data-jp-theme-light=true] .lit-figure,.vscode-light .lit-figure{"
     + _LIGHT + "}"
@@ -116,7 +126,7 @@ _STYLE = (
 )
 
 
-# docs/chapters/drawing.md:154
+# docs/chapters/drawing.md:165
 def _slug(title):
     return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
 
@@ -140,7 +150,7 @@ def _svg_text(x, y, label, cls="lit-text", anchor="middle"):
             f'dominant-baseline="central">{escape(str(label))}</text>')
 
 
-# docs/chapters/drawing.md:182
+# docs/chapters/drawing.md:193
 def _svg_matrix(T, x, y, marked=(), fmt="{:g}", fill=None, dark=None,
                 attrs=None, cell=CELL):
     """SVG cells for a 2-D tensor T (h, w) with its top-left corner at (x, y).
@@ -174,7 +184,7 @@ def _svg_matrix(T, x, y, marked=(), fmt="{:g}", fill=None, dark=None,
     return "".join(parts)
 
 
-# docs/chapters/drawing.md:219
+# docs/chapters/drawing.md:230
 _NEGATIVE = (33, 102, 172)
 _ZERO = (240, 240, 240)
 _POSITIVE = (178, 24, 43)
@@ -190,7 +200,7 @@ def _diverging(limit):
     return colour
 
 
-# docs/chapters/drawing.md:241
+# docs/chapters/drawing.md:252
 def heatmaps(tensors: list[torch.Tensor], names: list[str],
              title: str, fmt: str = "{:g}") -> str:
     """Tensors (h, w) side by side as heat maps on one diverging colour scale
@@ -224,7 +234,7 @@ def heatmaps(tensors: list[torch.Tensor], names: list[str],
                        "".join(parts))
 
 
-# docs/chapters/drawing.md:278
+# docs/chapters/drawing.md:289
 def log_plot(values: list[float], title: str, xlabel: str,
              ylabel: str, width: int = 420, height: int = 240) -> str:
     """An SVG line plot of positive values against 1, 2, ..., with a log10
@@ -279,7 +289,7 @@ def log_plot(values: list[float], title: str, xlabel: str,
     return _svg_figure(width, height, title, description, "".join(body))
 
 
-# docs/chapters/drawing.md:336
+# docs/chapters/drawing.md:347
 def show(html: str) -> None:
     """Display an HTML figure in Jupyter; print its HTML anywhere else (as
     the site's build needs)."""
@@ -295,7 +305,7 @@ def show(html: str) -> None:
         print(html)
 
 
-# docs/chapters/drawing.md:357
+# docs/chapters/drawing.md:368
 def volatile(markdown: str) -> str:
     """Markdown marked as differing from build to build (timings)."""
     _check_text(markdown, "volatile", "markdown", line=False)
@@ -304,7 +314,7 @@ def volatile(markdown: str) -> str:
             f"<!-- volatile -->\n\n{markdown}\n\n<!-- /volatile -->\n</div>")
 
 
-# docs/chapters/drawing.md:382
+# docs/chapters/drawing.md:393
 def _png(image, lo, hi):
     """A 2-D tensor (h, w) as a grey-scale PNG's bytes: lo black, hi white."""
     from PIL import Image
@@ -336,7 +346,7 @@ def photo_figure(images: list[torch.Tensor], captions: list[str],
     return f'<div class="lit-photos">{"".join(parts)}</div>'
 
 
-# docs/chapters/drawing.md:429
+# docs/chapters/drawing.md:440
 def _grey_image(T):
     """T (h, w) as an 8-bit grey image: its PNG's bytes, and the values a
     browser reads back from it (levels / 255)."""
@@ -367,6 +377,7 @@ def kernel_playground(image: torch.Tensor, presets: dict[str, torch.Tensor],
     which the site's script correlates in the browser."""
     caller = "kernel_playground"
     _check_matrices([image], ["image"], caller)
+    _check_key(key, caller)
     if not isinstance(presets, dict) or not presets:
         raise TypeError(f"{caller}: presets must be a non-empty dict of "
                         f"name: kernel, got {presets!r}")
@@ -398,7 +409,10 @@ def kernel_playground(image: torch.Tensor, presets: dict[str, torch.Tensor],
         caption = f"{name}: {_kernel_text(K)}"
         figures.append(f'<figure data-preset="{n}">{img(_shown(Y), caption)}'
                        f"<figcaption>{escape(caption)}</figcaption></figure>")
-        values = escape(_kernel_text(K)) if K.shape == (3, 3) else ""
+        padded = torch.zeros(3, 3, dtype=K.dtype)  # (3, 3): K in the middle
+        top, left = (3 - K.shape[0]) // 2, (3 - K.shape[1]) // 2
+        padded[top:top + K.shape[0], left:left + K.shape[1]] = K
+        values = escape(_kernel_text(padded))
         checked = " checked" if n == 0 else ""
         choices.append(f'<label><input type="radio" name="{key}-kernel" '
                        f'value="{n}" data-kernel="{values}"{checked}> '
@@ -419,10 +433,11 @@ def kernel_playground(image: torch.Tensor, presets: dict[str, torch.Tensor],
             f'{"".join(choices)}</fieldset>'
             f'<fieldset class="lit-pg-kernel" hidden><legend>Your 3 × 3 '
             f"kernel (the image's output is drawn as you type)</legend>"
-            f"{cells}</fieldset></div>")
+            f'{cells}</fieldset><p class="lit-status" aria-live="polite"></p>'
+            "</div>")
 
 
-# docs/chapters/drawing.md:527
+# docs/chapters/drawing.md:543
 _SHAPE_AXES = ("n", "k", "p", "s", "d")
 _SHAPE_NAMES = {"n": "input size", "k": "kernel size", "p": "padding",
                 "s": "stride", "d": "dilation"}
@@ -443,6 +458,7 @@ def shape_explorer(ranges: dict[str, range], start: dict[str, int],
     name), the output size of every combination computed here, and the
     F.conv2d call for the chosen one; start: the setting shown first."""
     caller = "shape_explorer"
+    _check_key(key, caller)
     if (not isinstance(ranges, dict) or set(ranges) != set(_SHAPE_AXES)
             or not all(isinstance(r, range) and len(r) and r.step == 1
                        and r.start >= (0 if a == "p" else 1)
@@ -452,7 +468,8 @@ def shape_explorer(ranges: dict[str, range], start: dict[str, int],
                         f"step 1 (from 0 for p, from 1 for the rest), "
                         f"got {ranges!r}")
     if (not isinstance(start, dict) or set(start) != set(_SHAPE_AXES)
-            or not all(start[a] in ranges[a] for a in _SHAPE_AXES)):
+            or not all(is_int(start[a]) and start[a] in ranges[a]
+                       for a in _SHAPE_AXES)):
         raise ValueError(f"{caller}: start must give each of "
                          f"{', '.join(_SHAPE_AXES)} a value in its range, "
                          f"got {start!r}")
@@ -490,7 +507,7 @@ def shape_explorer(ranges: dict[str, range], start: dict[str, int],
             f"{escape(call)}</code></pre></div></div>")
 
 
-# docs/chapters/drawing.md:606
+# docs/chapters/drawing.md:624
 def _factor(v):
     """A number in a worked sum: negative ones in parentheses, 2×(-1)."""
     return f"({v:g})" if v < 0 else f"{v:g}"
@@ -503,10 +520,7 @@ def corr2d_figure(X: torch.Tensor, K: torch.Tensor, Y: torch.Tensor,
     stepping through them. heat=True colours the cells as a heat map."""
     caller = "corr2d_figure"
     _check_matrices([X, K, Y], ["input X", "kernel K", "output Y"], caller)
-    _check_text(key, caller, "key")
-    if _slug(key) != key:
-        raise ValueError(f"{caller}: key must be lowercase letters, digits "
-                         f"and dashes, got {key!r}")
+    _check_key(key, caller)
     (h, w), (kh, kw), (oh, ow) = X.shape, K.shape, Y.shape
     if (oh, ow) != (h - kh + 1, w - kw + 1):
         raise ValueError(f"{caller}: output Y of shape {(oh, ow)} is not "
@@ -564,10 +578,10 @@ def corr2d_figure(X: torch.Tensor, K: torch.Tensor, Y: torch.Tensor,
     return (f'<div class="lit-stepper" data-stepper="{key}">{svg}'
             f'<p class="lit-status" id="{key}-status" aria-live="polite"></p>'
             '<button type="button" class="md-button md-button--primary '
-            'lit-play" hidden="" aria-pressed="false">Play</button></div>')
+            'lit-play" hidden="">Play</button></div>')
 
 
-# docs/chapters/drawing.md:689
+# docs/chapters/drawing.md:704
 def receptive_field_figure(
         layers: list[torch.Tensor], names: list[str], kernel_sizes: list,
         start: tuple[int, int, int]) -> str:

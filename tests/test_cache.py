@@ -80,17 +80,23 @@ def test_prune_keeps_the_used_entry_and_the_most_recent_others(tmp_path):
     assert len(kept) == cache.KEEP and 0 in kept and 6 in kept
 
 
-def test_the_package_digest_ignores_comments_but_not_code(tmp_path, monkeypatch):
+@pytest.mark.parametrize("module", ["pkg_digest_demo", "pkg_digest_demo.part"])
+def test_a_modules_digest_ignores_comments_but_not_code_nor_other_modules(tmp_path, monkeypatch, module):
     package = tmp_path / "pkg_digest_demo"
     package.mkdir()
-    module = package / "__init__.py"
-    module.write_text("# docs/chapters/a.md:10\ndef f():\n    return 1\n")
+    files = {"pkg_digest_demo": package / "__init__.py", "pkg_digest_demo.part": package / "part.py"}
+    for path in files.values():
+        path.write_text("# docs/chapters/a.md:10\ndef f():\n    return 1\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    before = cache.package_digest("pkg_digest_demo")
-    module.write_text("# docs/chapters/a.md:14\n\ndef f():\n    return 1\n")
-    assert cache.package_digest("pkg_digest_demo") == before
-    module.write_text("# docs/chapters/a.md:14\n\ndef f():\n    return 2\n")
-    assert cache.package_digest("pkg_digest_demo") != before
+    before = cache.module_digest(module, "pkg_digest_demo")
+    files[module].write_text("# docs/chapters/a.md:14\n\ndef f():\n    return 1\n")
+    assert cache.module_digest(module, "pkg_digest_demo") == before
+    other = next(path for name, path in files.items() if name != module)
+    other.write_text("def g():\n    return 3\n")
+    assert cache.module_digest(module, "pkg_digest_demo") == before  # another module's code is not its own
+    files[module].write_text("# docs/chapters/a.md:14\n\ndef f():\n    return 2\n")
+    assert cache.module_digest(module, "pkg_digest_demo") != before
+    assert cache.module_digest("pkg_digest_demo.absent", "pkg_digest_demo") == "missing"
 
 
 # Each thing the environment key covers, as a change to what cache.environment() reads: given
@@ -110,16 +116,6 @@ def _runner(monkeypatch, tmp_path):
     runner.write_text("def run(code):\n    exec(code)\n")
     monkeypatch.setattr(cache, "ROOT", tmp_path)
     return lambda: runner.write_text("def run(code):\n    exec(code, {})\n")
-
-
-def _package(monkeypatch, tmp_path):
-    """The `literate` that pages import: a copy on sys.path, whose code then changes."""
-    module = tmp_path / "literate" / "__init__.py"
-    module.parent.mkdir()
-    module.write_text("def f():\n    return 1\n")
-    monkeypatch.delitem(sys.modules, "literate", raising=False)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    return lambda: module.write_text("def f():\n    return 2\n")
 
 
 def _installed(monkeypatch, tmp_path):
@@ -146,7 +142,6 @@ COVERED = {
     "numpy": _version_of("numpy"),
     "constraints": _constraints,
     "installed": _installed,
-    "literate": _package,
     "runner": _runner,
 }
 
@@ -277,3 +272,25 @@ def test_warm_builds_equal_cold_builds_after_prose_and_code_edits(workspace, sit
         failed = workspace.build(tmp_path / "failed")
         assert failed.returncode != 0 and "ZeroDivisionError" in failed.stdout + failed.stderr
         assert set((workspace.cache / "pages").glob("docs_index.md.*")) == before
+
+
+@pytest.mark.heavy
+@pytest.mark.site
+def test_a_page_reruns_only_for_the_package_modules_it_imports(site_cache, tmp_path):
+    """Each page is keyed on the `literate` modules its run imported (tools/execution.py): an edit
+    to a saved function reruns the pages that use its module and no others; a page that starts
+    importing a module is keyed on it from then on."""
+    project = Workspace(tmp_path / "project")
+    project.seed_cache(site_cache)
+    assert ran(built(project, tmp_path / "warm"))[0] == []
+    timing, drawing = "docs/chapters/timing.md", "docs/chapters/drawing.md"
+    sentence = "took {span} conv2d's time: {where}."
+    project.edit(timing, sentence, "took {span} of conv2d's time: {where}.")  # a saved function of literate.timing
+    assert sorted(ran(built(project, tmp_path / "timing-edit"))[0]) == ["docs/chapters/faster.md", timing]
+    # A block of the drawing appendix (not a saved one) starts to import literate.timing: its
+    # own code changed, so it runs...
+    project.edit(drawing, "show(log_plot([2.0 ** -k", "import literate.timing\n\nshow(log_plot([2.0 ** -k")
+    assert ran(built(project, tmp_path / "drawing-edit"))[0] == [drawing]
+    # ...and from then on a change to literate.timing runs it too.
+    project.edit(timing, "took {span} of conv2d's time: {where}.", "took {span} the time of conv2d: {where}.")
+    assert sorted(ran(built(project, tmp_path / "again"))[0]) == [drawing, "docs/chapters/faster.md", timing]

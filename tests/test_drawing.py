@@ -93,7 +93,7 @@ def test_every_figure_carries_its_own_colours():
     figure = _svg_figure(10, 10, "t", "d", "<g/>")
     style = parse(figure).find(f"{SVG}style").text
     assert "var(--md-default-fg-color,var(--jp-content-font-color1," in style  # the site's, then JupyterLab's
-    assert "@media (prefers-color-scheme:dark)" in style and "[data-md-color-scheme=slate] .lit-figure" in style
+    assert "--lit-own-fg:CanvasText" in style and "[data-md-color-scheme=slate] .lit-figure" in style
     assert all(rule.startswith((".lit-", "@media", "[data-", ".vscode")) or rule == ""
                for rule in re.split(r"(?<=})", style.replace("}}", "}")))  # scoped: restyles nothing else
 

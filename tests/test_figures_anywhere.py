@@ -20,7 +20,8 @@ SCREENSHOTS = ROOT / "screenshots"
 # names on <body> (JupyterLab's theme variables; VS Code's class).
 HOSTS = {
     "plain, light": ("#ffffff", "light", "", ""),
-    "plain, dark (Colab's dark mode)": ("#1e1e1e", "dark", "", ""),
+    "a light page on a dark system (classic Jupyter)": ("#ffffff", "dark", "", ""),
+    "a dark page (Colab's dark mode)": ("#1e1e1e", "dark", "", "color-scheme:dark;"),
     "JupyterLab, dark theme": ("#111111", "light", 'data-jp-theme-light="false"',
                                "--jp-content-font-color1:rgba(255,255,255,1);"
                                "--jp-content-font-color2:rgba(255,255,255,0.7);--jp-layout-color0:#111111;"),
@@ -42,9 +43,11 @@ MEASURE = """() => [...document.querySelectorAll('svg.lit-figure')].map(svg => {
 
 
 def rgba(css: str) -> tuple[float, float, float, float]:
-    numbers = [float(v) for v in re.findall(r"[\d.]+", css)]
-    assert css.startswith("rgb") and len(numbers) in (3, 4), css
-    return (*numbers[:3], numbers[3] if len(numbers) == 4 else 1.0)
+    """A computed colour as (r, g, b, alpha), 0-255: rgb()/rgba(), or color(srgb r g b [/ a]) in 0-1."""
+    numbers = [float(v) for v in re.findall(r"[\d.]+", css.replace("srgb", ""))]
+    assert css.startswith(("rgb", "color(srgb")) and len(numbers) in (3, 4), css
+    scale = 255 if css.startswith("color(") else 1
+    return (*(n * scale for n in numbers[:3]), numbers[3] if len(numbers) == 4 else 1.0)
 
 
 def over(colour: str, background: str) -> tuple[float, float, float]:

@@ -36,7 +36,7 @@ from tools.atomic import write_atomic
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DIR = ROOT / ".cache" / "site"
 CONSTRAINTS = ROOT / "constraints.txt"
-FORMAT = 2  # bump when the layout of entries changes
+FORMAT = 3  # bump when the layout of entries changes
 OFF = {"off", "0", "no", "false"}
 KEEP = 4  # entries kept per page and kind: the one in use and the most recently used others
 
@@ -102,19 +102,18 @@ def _source_tokens(path: Path) -> bytes:
     return "\n".join(kept).encode("utf-8")
 
 
-def package_digest(name: str = "literate") -> str:
-    """A digest of the source of the package that `import name` loads now (Python files: less comments)."""
-    spec = importlib.util.find_spec(name)
-    if spec is None:
-        return "not installed"
-    folders = [Path(p) for p in (spec.submodule_search_locations or [])] or [Path(spec.origin).parent]
-    hasher = hashlib.sha256()
-    for folder in folders:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                content = _source_tokens(path) if path.suffix == ".py" else path.read_bytes()
-                hasher.update(path.relative_to(folder).as_posix().encode() + b"\0" + content + b"\0")
-    return hasher.hexdigest()
+def module_digest(name: str, package: str = "literate") -> str:
+    """A digest of one module of the package (`package` itself: its __init__), less comments, from
+    where `import` finds it now; "missing" when it is not there."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return "missing"
+    folder = Path(list(spec.submodule_search_locations)[0])
+    parts = name.split(".")[1:] if name != package else ["__init__"]
+    path = folder.joinpath(*parts).with_suffix(".py")
+    if not path.is_file():
+        path = folder.joinpath(*parts, "__init__.py")
+    return hashlib.sha256(_source_tokens(path)).hexdigest() if path.is_file() else "missing"
 
 
 def _version(distribution: str) -> str:
@@ -161,7 +160,6 @@ def environment(store: "Store | None" = None) -> dict:
         "numpy": _version("numpy"),
         "constraints": _file_digest(CONSTRAINTS),
         "installed": _installed_digest(store),
-        "literate": package_digest("literate"),
         "runner": _file_digest(ROOT / "tools" / "execution.py"),  # how blocks are run
     }
 

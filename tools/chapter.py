@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "mkdocs.yml"
 MARK = "#@save"
 INTERNAL = "internal"  # `#@save internal`: saved and importable, but not part of the package's API
-_MARKED = re.compile(rf"(?:^|\s){MARK}(?:\s+(?P<flag>\S+))?\s*$")  # a mark ending its line, maybe with a flag
+_MARKED = re.compile(rf"{MARK}(?:[ \t]+(?P<flag>{INTERNAL}))?[ \t]*$")  # a mark ending its line
+_FLAGGED = re.compile(rf"{MARK}[ \t]+(?P<flag>\w+)[ \t]*$")  # a mark with some word after it
 
 _FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _OPTION = re.compile(r"""(?P<key>[\w-]+)=(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s"'}]+))""")
@@ -127,6 +128,12 @@ def mark(line: str) -> str | None:
     line has no mark at its end."""
     match = _MARKED.search(line)
     return None if match is None else (match["flag"] or "")
+
+
+def unknown_flag(line: str) -> str | None:
+    """The word after a save mark ending the line, when it is not one the tangler knows."""
+    match = _FLAGGED.search(line)
+    return match["flag"] if match and match["flag"] != INTERNAL else None
 
 
 def without_mark(line: str) -> str:

@@ -7,9 +7,11 @@ numbers; and what each block printed is recorded, for the page and for its noteb
 
 Before a page is rendered, `Runner.plan` computes the page's key: every executed block's language,
 options and code in page order, the page's name, and the environment (`tools.cache.environment`:
-the `literate` package's source, Python, torch, numpy, every installed distribution and the pinned
-constraints). With an entry for that key in the cache, the page executes nothing: `run` returns
-what the cached run printed. A run is stored only when every block of the page ran without error.
+Python, torch, numpy, every installed distribution and the pinned constraints). An entry for that
+key also records the `literate` modules the run imported (the package is forgotten before a page
+runs, so they are the page's own), each with a digest of its code; with such an entry, and every
+one of those modules unchanged, the page executes nothing: `run` returns what the cached run
+printed. A run is stored only when every block of the page ran without error.
 Prose and block positions are not in the key, so a prose edit replays; if a cached output mentions
 the page's own file (a printed traceback names its lines), the entry also records the blocks'
 lines and is used only while they are unchanged.
@@ -40,7 +42,7 @@ from markdown_exec import ExecutionError, code_block
 from mkdocs.exceptions import PluginError
 
 from tools import shards
-from tools.cache import Store, digest
+from tools.cache import Store, digest, module_digest
 from tools.chapter import Block, Chapter, ChapterError
 
 KIND = "pages"
@@ -135,6 +137,21 @@ def execute_block(code: str, module: ModuleType, path: Path, name: str, line: in
     return buffer.getvalue()
 
 
+PACKAGE = "literate"
+
+
+def forget_package() -> None:
+    """Drop every imported module of the package, so that the next page imports afresh what it uses."""
+    for name in [n for n in sys.modules if n == PACKAGE or n.startswith(PACKAGE + ".")]:
+        del sys.modules[name]
+
+
+def used_modules() -> dict[str, str]:
+    """The package's modules imported since forget_package(), with a digest of each one's code."""
+    return {name: module_digest(name, PACKAGE) for name in sorted(sys.modules)
+            if name == PACKAGE or name.startswith(PACKAGE + ".")}
+
+
 def positional(printed: list[str], path: Path, name: str) -> bool:
     """Whether a run's outputs name the page's own file (a printed traceback shows its lines)."""
     return any(str(path) in text or name in text for text in printed)
@@ -172,6 +189,8 @@ class Runner:
         self.seconds: dict[str, dict[int, float]] = {}  # page -> fence line -> seconds the block ran
         self.pages: dict[str, PagePlan] = {}
         self.prerun: dict[str, dict] = {}  # page -> a clean run of it by a worker of this build
+        self.digests: dict[str, str] = {}  # the package's modules' code, as this build found it
+        self.imported: dict[str, dict[str, str]] = {}  # page -> the package's modules its run imported
         self.sessions: dict[str, ModuleType] = {}
         self.executed_pages: list[str] = []  # pages whose blocks really ran (not replayed)
 
@@ -194,8 +213,20 @@ class Runner:
             found = self.store.load(KIND, name, key) if blocks else None
         if found is not None and len(found.get("outputs", [])) == len(blocks):
             if found.get("lines") is None or found["lines"] == [b.line for b in blocks]:
-                return list(found["outputs"])
+                if self.current(found.get("modules")):
+                    return list(found["outputs"])
         return None
+
+    def current(self, modules: dict[str, str] | None) -> bool:
+        """Whether the package's modules a run imported still have the code they had then."""
+        if not isinstance(modules, dict):
+            return False
+        for name, recorded in modules.items():
+            if name not in self.digests:
+                self.digests[name] = module_digest(name, PACKAGE)
+            if self.digests[name] != recorded:
+                return False
+        return True
 
     def plan(self, model: Chapter, name: str) -> PagePlan:
         plan = PagePlan(name, model.path, model.executed, self.key(model, name))
@@ -208,12 +239,14 @@ class Runner:
         """Whether this build runs the page: always, unless it is a shard (SHARD=i/n) and the page another's."""
         return self.shard is None or shards.owner(name, self.shard[1]) == self.shard[0]
 
-    def adopt(self, model: Chapter, name: str, outputs: list[str], seconds: dict[int, float]) -> None:
+    def adopt(self, model: Chapter, name: str, outputs: list[str], seconds: dict[int, float],
+              modules: dict[str, str]) -> None:
         """A clean run of the page made elsewhere (a worker of this build): stored as a run of this
         build is, and replayed when the page is rendered."""
         key = self.key(model, name)
         lines = [b.line for b in model.executed]
-        entry = {"outputs": outputs, "lines": lines if positional(outputs, model.path, name) else None}
+        entry = {"outputs": outputs, "lines": lines if positional(outputs, model.path, name) else None,
+                 "modules": modules}
         self.prerun[name] = {"key": key, **entry}
         self.store.save(KIND, name, key, entry)
         self.seconds[name] = dict(seconds)
@@ -254,7 +287,8 @@ class Runner:
 
     def _execute(self, code: str, plan: PagePlan, line: int, limit: float) -> str:
         module = self.sessions.get(plan.name)
-        if module is None:
+        if module is None:  # the page's first block: what it imports of the package is recorded
+            forget_package()
             module = self.sessions[plan.name] = new_session(plan.name)
         return execute_block(code, module, plan.path, plan.name, line, limit)
 
@@ -282,7 +316,8 @@ class Runner:
         if plan.replay is None and not plan.failed and not plan.skipped and plan.blocks:
             printed = [plan.outputs[line] for line in plan.lines]
             lines = plan.lines if positional(printed, plan.path, name) else None
-            self.store.save(KIND, name, plan.key, {"outputs": printed, "lines": lines})
+            self.imported[name] = used_modules()
+            self.store.save(KIND, name, plan.key, {"outputs": printed, "lines": lines, "modules": self.imported[name]})
         return dict(plan.outputs)
 
     def summary(self) -> str:

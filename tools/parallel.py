@@ -28,7 +28,7 @@ from pathlib import Path
 from markdown_exec import ExecutionError
 from mkdocs.exceptions import PluginError
 
-from tools.execution import Runner, block_timeout, execute_block, new_session
+from tools.execution import Runner, block_timeout, execute_block, forget_package, new_session, used_modules
 
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,6 +50,7 @@ def run_page(path: str, name: str, blocks: list[tuple[int, str, float]], threads
     import torch
 
     torch.set_num_threads(threads)
+    forget_package()  # a worker runs page after page: each records what it imports itself
     module = new_session(name)
     outputs, seconds = [], {}
     for line, code, limit in blocks:
@@ -59,7 +60,7 @@ def run_page(path: str, name: str, blocks: list[tuple[int, str, float]], threads
         except ExecutionError:
             return {"ok": False}
         seconds[line] = time.perf_counter() - started
-    return {"ok": True, "outputs": outputs, "seconds": seconds}
+    return {"ok": True, "outputs": outputs, "seconds": seconds, "modules": used_modules()}
 
 
 def prerun(runner: Runner, pages: list, workers: int) -> list[str]:
@@ -86,6 +87,6 @@ def prerun(runner: Runner, pages: list, workers: int) -> list[str]:
         for model, name, future in runs:
             result = future.result()
             if result["ok"]:
-                runner.adopt(model, name, result["outputs"], result["seconds"])
+                runner.adopt(model, name, result["outputs"], result["seconds"], result["modules"])
                 adopted.append(name)
     return adopted

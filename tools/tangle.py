@@ -69,6 +69,11 @@ def _defined_names(tree: ast.Module) -> list[tuple[str, int]]:
 def tangle_chapter(path: Path) -> tuple[str, list[str]] | None:
     """The module text for one chapter and the public names it defines (None: nothing saved)."""
     model = chapter.read(path, chapter.NOTHING_RUNS)  # saved blocks only: which blocks run does not matter
+    for block in model.blocks:
+        flag = chapter.unknown_flag(block.code.split("\n", 1)[0])
+        if flag is not None:
+            raise ChapterError(path, block.line + 1, f"{MARK} {flag!r}: the only option is {MARK} {INTERNAL} "
+                               "(saved, but left out of the package's __all__)")
     saved = [block for block in model.blocks if block.saved]
     if not saved:
         return None
@@ -77,11 +82,6 @@ def tangle_chapter(path: Path) -> tuple[str, list[str]] | None:
             if chapter.mark(line) is not None:
                 raise ChapterError(path, block.line + 1 + index, f"{MARK} saves a whole block and belongs at the "
                                    "end of the block's first line only: remove this one")
-    for block in saved:
-        flag = chapter.mark(block.code.split("\n", 1)[0])
-        if flag not in ("", INTERNAL):
-            raise ChapterError(path, block.line + 1, f"{MARK} {flag!r}: the only option is {MARK} {INTERNAL} "
-                               "(saved, but left out of the package's __all__)")
     for block in saved:
         if block.language not in ("python", "py"):
             raise ChapterError(path, block.line, f"only Python blocks can be saved, this one is {block.language!r}")
@@ -157,12 +157,33 @@ def tangle(chapter_dir: Path = CHAPTERS, package: Path = PACKAGE, pyproject: Pat
         '"""',
         "",
     ]
-    init += [f"from literate.{module} import {', '.join(sorted(names))}" for module, names in exports if names]
+    typed = [f"    from literate.{module} import {', '.join(sorted(names))}" for module, names in exports if names]
+    init += ["from importlib import import_module", "from typing import TYPE_CHECKING", "",
+             "if TYPE_CHECKING:  # what the names are, for type checkers and editors", *(typed or ["    pass"])]
     everything = [name for _, names in exports for name in names]
-    init += ["", f"__version__ = {_version(pyproject)!r}", f"__all__ = {everything!r}"]
+    where = {name: module for module, names in exports for name in names}
+    init += ["", f"__version__ = {_version(pyproject)!r}", f"__all__ = {everything!r}", f"_WHERE = {where!r}",
+             "", "", LAZY.rstrip("\n")]
     files[Path(package) / "__init__.py"] = "\n".join(init) + "\n"
     files[Path(package) / "py.typed"] = ""  # PEP 561: the package's functions carry type hints
     return files
+
+
+# A name's module is imported when the name is first used (PEP 562), so code that uses one
+# chapter's functions loads only that chapter's module (and what it imports): the build keys each
+# page on the modules it really loaded (tools/execution.py).
+LAZY = '''def __getattr__(name):
+    """Import the module of a chapter when one of its names is first used."""
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted({*globals(), *_WHERE})
+'''
 
 
 def _version(pyproject: Path) -> str:

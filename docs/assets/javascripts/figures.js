@@ -6,7 +6,8 @@
 // Receptive-field diagrams (receptive_field_figure): when the pointer or the keyboard focus
 // reaches a cell, highlight that cell and every cell listed in its data-field.
 function initReceptiveFields(root) {
-  root.querySelectorAll("svg.lit-figure .rf-cell").forEach((cell) => {
+  root.querySelectorAll("svg.lit-figure .rf-cell:not([data-ready])").forEach((cell) => {
+    cell.dataset.ready = "1";
     const figure = cell.ownerSVGElement;
     const show = () => {
       figure.querySelectorAll(".rf-on, .rf-source").forEach((el) => el.classList.remove("rf-on", "rf-source"));
@@ -58,13 +59,11 @@ function initSteppers(root) {
       clearInterval(timer);
       timer = null;
       button.textContent = "Play";
-      button.setAttribute("aria-pressed", "false");
     };
     const play = () => {
       const slow = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
-      timer = setInterval(() => select(current + 1, false), slow ? 2400 : 1200);
+      timer = setInterval(() => (stepper.isConnected ? select(current + 1, false) : stop()), slow ? 2400 : 1200);
       button.textContent = "Pause";
-      button.setAttribute("aria-pressed", "true");
     };
 
     entries.forEach((entry, index) => {
@@ -72,13 +71,17 @@ function initSteppers(root) {
       entry.addEventListener("click", () => { stop(); select(index, true); });
     });
     svg.setAttribute("tabindex", "0");
-    svg.setAttribute("aria-describedby", `${key}-desc ${key}-status`);
-    svg.setAttribute("aria-keyshortcuts", "ArrowLeft ArrowRight ArrowUp ArrowDown Home End");
+    // Screen readers hand the arrow keys to an application; a group would keep them for browsing.
+    svg.setAttribute("role", "application");
+    svg.setAttribute("aria-roledescription", "sliding-window figure");
+    svg.setAttribute("aria-labelledby", `${key}-title`);
+    svg.setAttribute("aria-describedby", `${key}-desc`);
     svg.addEventListener("focus", () => {
       status.textContent = `${entries[current].dataset.entry}: ${entries[current].dataset.sum}. ` +
         "Arrow keys move to the other output entries.";
     });
     svg.addEventListener("keydown", (event) => {
+      if (event.altKey || event.ctrlKey || event.metaKey) return;  // the browser's own shortcuts
       const [i, j] = [Math.floor(current / cols), current % cols];
       const moves = {
         ArrowLeft: i * cols + Math.max(j - 1, 0), ArrowRight: i * cols + Math.min(j + 1, cols - 1),
@@ -122,13 +125,21 @@ function greyLevels(values) {
   return values.map((v) => Math.round((Math.min(Math.max(v, from), to) - from) / (to - from) * 255));
 }
 
+const KERNEL_LIMIT = 1e6;  // larger entries could overflow the sums; the reader is told so
+
 // Kernel playgrounds (kernel_playground): one preset's output at a time, chosen with radio buttons;
 // the 3 x 3 inputs show a 3 x 3 preset's values, and typing in them correlates the image with
 // that kernel here, drawn at once. The last output is kept on the element (litOutput) for tests.
 async function initPlayground(playground) {
   const image = playground.querySelector("img[data-input]");
   image.loading = "eager";
-  if (!image.complete) await new Promise((done) => image.addEventListener("load", done, { once: true }));
+  if (!image.complete) {
+    const loaded = await new Promise((done) => {
+      image.addEventListener("load", () => done(true), { once: true });
+      image.addEventListener("error", () => done(false), { once: true });
+    });
+    if (!loaded) return;  // no image to read: the playground stays the gallery it is without JavaScript
+  }
   const [w, h] = [image.naturalWidth, image.naturalHeight];
   const reader = document.createElement("canvas");
   [reader.width, reader.height] = [w, h];
@@ -141,8 +152,17 @@ async function initPlayground(playground) {
   const inputs = [...playground.querySelectorAll(".lit-pg-kernel input")];
   const canvas = playground.querySelector("figure[data-preset='custom'] canvas");
   const show = (choice) => figures.forEach((figure) => { figure.hidden = figure.dataset.preset !== choice; });
+  const status = playground.querySelector(".lit-status");
   const draw = () => {
-    const kernel = inputs.map((input) => Number(input.value) || 0);
+    const kernel = inputs.map((input) => (input.value.trim() === "" ? 0 : Number(input.value)));
+    const wrong = inputs.findIndex((input, i) => !Number.isFinite(kernel[i]) || Math.abs(kernel[i]) > KERNEL_LIMIT);
+    inputs.forEach((input, i) => input.setAttribute("aria-invalid", String(i === wrong)));
+    if (wrong >= 0) {
+      status.textContent = `${inputs[wrong].getAttribute("aria-label")}: give a number between ` +
+        `-${KERNEL_LIMIT.toLocaleString("en")} and ${KERNEL_LIMIT.toLocaleString("en")}`;
+      return;
+    }
+    status.textContent = "";
     const data = correlate(pixels, h, w, kernel, 3, 3);
     const levels = greyLevels(data);
     const picture = new ImageData(w - 2, h - 2);
@@ -152,7 +172,7 @@ async function initPlayground(playground) {
     playground.dataset.drawn = String(Number(playground.dataset.drawn || 0) + 1);
   };
   radios.forEach((radio) => radio.addEventListener("change", () => {
-    if (radio.dataset.kernel) JSON.parse(radio.dataset.kernel).flat().forEach((v, i) => { inputs[i].value = v; });
+    JSON.parse(radio.dataset.kernel || "[]").flat().forEach((v, i) => { inputs[i].value = v; });
     show(radio.value);
     if (radio.value === "custom") draw();
   }));
@@ -163,8 +183,13 @@ async function initPlayground(playground) {
   }));
   playground.querySelectorAll("fieldset").forEach((fieldset) => { fieldset.hidden = false; });
   const chosen = radios.find((radio) => radio.checked);
-  if (chosen.dataset.kernel) JSON.parse(chosen.dataset.kernel).flat().forEach((v, i) => { inputs[i].value = v; });
-  show(chosen.value);
+  if (chosen.value === "custom") {  // a browser that restored the form: draw what it restored
+    show("custom");
+    draw();
+  } else {
+    JSON.parse(chosen.dataset.kernel || "[]").flat().forEach((v, i) => { inputs[i].value = v; });
+    show(chosen.value);
+  }
   playground.dataset.ready = "1";
 }
 
@@ -178,11 +203,12 @@ function initShapeExplorer(explorer) {
   const code = explorer.querySelector("pre > code");
   const inputs = axes.map((axis) => explorer.querySelector(`input[name="${axis}"]`));
   const update = () => {
-    const at = inputs.map((input) => Number(input.value));
+    const at = inputs.map((input) => (input.value.trim() === "" ? NaN : Number(input.value)));
     const wrong = at.findIndex((value, a) => !Number.isInteger(value) || value < bounds[a][0] || value > bounds[a][1]);
     if (wrong >= 0) {
       const name = inputs[wrong].closest("label").textContent.trim();
       output.textContent = `Invalid: ${name} must be a whole number from ${bounds[wrong][0]} to ${bounds[wrong][1]}`;
+      code.textContent = `# no call: ${name} must be a whole number from ${bounds[wrong][0]} to ${bounds[wrong][1]}`;
       return;
     }
     const index = at.reduce((index, value, a) => index * (bounds[a][1] - bounds[a][0] + 1) + value - bounds[a][0], 0);
@@ -193,17 +219,20 @@ function initShapeExplorer(explorer) {
     code.textContent = call + (out ? explorer.dataset.fits.replaceAll("{out}", out) : explorer.dataset.fails);
   };
   inputs.forEach((input) => input.addEventListener("input", update));
+  update();  // a browser may have restored other values than the build's first setting
   explorer.dataset.ready = "1";
 }
 
 function initFigures(root) {
-  initReceptiveFields(root);
-  initSteppers(root);
+  // Each kind on its own: one that fails (a figure edited by hand, say) leaves the others working.
+  const each = (start) => { try { start(); } catch (error) { console.warn(error); } };
+  each(() => initReceptiveFields(root));
+  each(() => initSteppers(root));
   root.querySelectorAll(".lit-playground:not([data-started])").forEach((playground) => {
     playground.dataset.started = "1";
-    initPlayground(playground);
+    initPlayground(playground).catch((error) => console.warn(error));
   });
-  root.querySelectorAll(".lit-shapes:not([data-ready])").forEach(initShapeExplorer);
+  root.querySelectorAll(".lit-shapes:not([data-ready])").forEach((explorer) => each(() => initShapeExplorer(explorer)));
 }
 
 if (typeof document$ !== "undefined") {
