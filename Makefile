@@ -55,6 +55,8 @@ LH_STAMP := tools/lighthouse/node_modules/.installed
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo "  CACHE=off make build (or serve): a cold build, without the execution cache in .cache/site"
+	@echo "  JOBS=N make build (or serve): run pages in N worker processes (default: every core; 1: serial)"
+	@echo "  SHARD=i/n make build: run only share i of n of the pages, to fill the cache (README)"
 
 # pip installs torch alone (it alone finds the CPU build: TORCH_INDEX, or a wheel pip is configured
 # to find), without its dependencies, and uv; uv installs all the rest, torch's dependencies
