@@ -86,3 +86,18 @@ def test_a_build_never_writes_the_package_and_fails_when_it_is_stale(tmp_path):
     assert "literate/ does not match the chapters' #@save blocks" in log
     assert "check_corr2d_args differs from the chapter" in log
     assert NEW not in workspace.path("literate/arguments.py").read_text(encoding="utf-8")
+
+
+@pytest.mark.heavy
+def test_watch_theme_still_sees_the_themes_files(tmp_path):
+    """`mkdocs serve --watch-theme`: an edit to the theme's overrides rebuilds the site, after the
+    build moved every watched folder to its own file watcher (tools/package_sync.py)."""
+    workspace = Workspace(tmp_path / "project")
+    workspace.serve(cache=False, options=("--watch-theme",))
+    try:
+        assert b"Page not found" in workspace.get("404.html")
+        workspace.edit("overrides/404.html", "Page not found", "Nothing lives here")
+        workspace.wait_for("404.html", lambda page: b"Nothing lives here" in page)
+    finally:
+        workspace.stop()
+    assert "Traceback" not in workspace.serve_log()

@@ -80,8 +80,11 @@ def fast_watcher(server, config):
 
     Only events that change a file wake it: native watchers also report files being opened and
     read, and every build reads the chapters, which would start one needless rebuild after another.
-    Runs at MkDocs' serve event, when the docs folder and the configuration file are watched and
-    the `watch:` paths are not yet: those are added afterwards, to the new watcher.
+    Runs at MkDocs' serve event, when the docs folder and the configuration file are watched (and
+    the theme's folders, with `--watch-theme`) and the `watch:` paths are not yet: those are added
+    afterwards, to the new watcher. Every path watched so far moves to the new watcher, through the
+    server's public `unwatch` and `watch`; a theme folder that `unwatch` does not know was not
+    watched (serve ran without `--watch-theme`).
     """
     try:
         from watchdog import events
@@ -101,6 +104,12 @@ def fast_watcher(server, config):
             server.unwatch(path)
     except (KeyError, AttributeError):
         return server  # not the server this was written for: keep its own watcher
+    for folder in config.theme.dirs:
+        try:
+            server.unwatch(folder)
+        except KeyError:
+            continue  # not watched: no --watch-theme
+        paths.append(folder)
     server.observer = ChangeObserver()
     for path in paths:
         server.watch(path)

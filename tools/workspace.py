@@ -101,7 +101,7 @@ class Workspace:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/"
 
-    def serve(self, cache: bool = True, timeout: float = 300, attempts: int = 3) -> None:
+    def serve(self, cache: bool = True, timeout: float = 300, attempts: int = 3, options: tuple[str, ...] = ()) -> None:
         """Start `mkdocs serve` on a free port and wait until its first build is served.
 
         MkDocs binds the port only after its first build, so another process may take the port in
@@ -112,7 +112,7 @@ class Workspace:
         for attempt in range(1, attempts + 1):
             self.port = free_port()
             self.log = open(self.root / "serve.log", "w", encoding="utf-8")  # noqa: SIM115
-            command = [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{self.port}"]
+            command = [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{self.port}", *options]
             self.server = subprocess.Popen(command, cwd=self.root, env=self.env(cache, SITE_URL=self.url),
                                            stdout=self.log, stderr=subprocess.STDOUT)
             try:
