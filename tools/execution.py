@@ -43,6 +43,7 @@ from mkdocs.exceptions import PluginError
 
 from tools import shards
 from tools.cache import Store, digest, module_digest
+from tools.package_sync import PACKAGE, forget_package
 from tools.chapter import Block, Chapter, ChapterError
 
 KIND = "pages"
@@ -137,17 +138,8 @@ def execute_block(code: str, module: ModuleType, path: Path, name: str, line: in
     return buffer.getvalue()
 
 
-PACKAGE = "literate"
-
-
-def forget_package() -> None:
-    """Drop every imported module of the package, so that the next page imports afresh what it uses."""
-    for name in [n for n in sys.modules if n == PACKAGE or n.startswith(PACKAGE + ".")]:
-        del sys.modules[name]
-
-
 def used_modules() -> dict[str, str]:
-    """The package's modules imported since forget_package(), with a digest of each one's code."""
+    """The package's modules imported since package_sync.forget_package(), with a digest of each one's code."""
     return {name: module_digest(name, PACKAGE) for name in sorted(sys.modules)
             if name == PACKAGE or name.startswith(PACKAGE + ".")}
 
@@ -288,7 +280,7 @@ class Runner:
     def _execute(self, code: str, plan: PagePlan, line: int, limit: float) -> str:
         module = self.sessions.get(plan.name)
         if module is None:  # the page's first block: what it imports of the package is recorded
-            forget_package()
+            forget_package()  # what the page imports of the package is its own, recorded at its end
             module = self.sessions[plan.name] = new_session(plan.name)
         return execute_block(code, module, plan.path, plan.name, line, limit)
 

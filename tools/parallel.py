@@ -28,7 +28,8 @@ from pathlib import Path
 from markdown_exec import ExecutionError
 from mkdocs.exceptions import PluginError
 
-from tools.execution import Runner, block_timeout, execute_block, forget_package, new_session, used_modules
+from tools.execution import Runner, block_timeout, execute_block, new_session, used_modules
+from tools.package_sync import forget_package
 
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -66,8 +66,8 @@ def _defined_names(tree: ast.Module) -> list[tuple[str, int]]:
     return names
 
 
-def tangle_chapter(path: Path) -> tuple[str, list[str]] | None:
-    """The module text for one chapter and the public names it defines (None: nothing saved)."""
+def tangle_chapter(path: Path) -> tuple[str, list[str], str] | None:
+    """The module text for one chapter, the public names it exports and its title (None: nothing saved)."""
     model = chapter.read(path, chapter.NOTHING_RUNS)  # saved blocks only: which blocks run does not matter
     for block in model.blocks:
         flag = chapter.unknown_flag(block.code.split("\n", 1)[0])
@@ -110,7 +110,7 @@ def tangle_chapter(path: Path) -> tuple[str, list[str]] | None:
         "",
         f"__all__ = {public!r}",
     ]
-    return "\n".join(header) + "\n\n\n" + "\n\n\n".join(parts) + "\n", public
+    return "\n".join(header) + "\n\n\n" + "\n\n\n".join(parts) + "\n", public, _chapter_title(model)
 
 
 def _chapter_title(model: chapter.Chapter) -> str:
@@ -134,8 +134,8 @@ def tangle(chapter_dir: Path = CHAPTERS, package: Path = PACKAGE, pyproject: Pat
         result = tangle_chapter(path)
         if result is None:
             continue
-        text, public = result
-        titles.append(f"- ``literate.{path.stem.replace('-', '_')}``: {_chapter_title(chapter.read(path, chapter.NOTHING_RUNS))}")
+        text, public, title = result
+        titles.append(f"- ``literate.{path.stem.replace('-', '_')}``: {title}")
         module = path.stem.replace("-", "_")
         if not module.isidentifier():
             raise ChapterError(path, 1, f"chapter file name {path.name!r} does not make a Python module name")
