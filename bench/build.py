@@ -1,7 +1,7 @@
 """Benchmark the site build and the serve loop against a cold build measured in the same run.
 
     make bench-build                      # 3 runs of each, 3 chapters and 12
-    python -m bench.build --repeats 5 --copies 0
+    python -m bench.build --repeats 5 --copies 0 --no-layers
 
 On a private copy of the project (tools/workspace.py), it times:
 
@@ -11,7 +11,9 @@ On a private copy of the project (tools/workspace.py), it times:
 - `mkdocs serve`: from saving a prose edit to the served page showing it.
 
 Each figure is the median of the runs and its ratio to the cold build; nothing here asserts a
-time. Then, with the chapters copied until there are 12, it times the cold build with every core
+time. Each persistent layer of the cache (tools/cache.py's LAYERS) is then switched off alone
+(SITE_CACHE_WITHOUT) and a warm build and a prose-edit rebuild timed against all layers on, with
+serve's in-process layer (`formatted`) timed on the serve refresh. Then, with the chapters copied until there are 12, it times the cold build with every core
 (JOBS=cores, tools/parallel.py) against the serial one (JOBS=1), interleaved, and repeats the
 serve measurement, to show how the prose-edit refresh grows with the number of chapters.
 """
@@ -31,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tools.cache import LAYERS  # noqa: E402
 from tools.workspace import Workspace  # noqa: E402
 
 CHAPTER = "docs/chapters/convolutions.md"
@@ -89,13 +92,13 @@ def builds(workspace: Workspace, edits: Edits, repeats: int, site: Path) -> dict
     return times
 
 
-def serve_refresh(workspace: Workspace, edits: Edits, repeats: int) -> list[float]:
+def serve_refresh(workspace: Workspace, edits: Edits, repeats: int, **env: str) -> list[float]:
     """Seconds from saving a prose edit to the served chapter page showing it."""
-    workspace.serve()
+    workspace.serve(**env)
     try:
         samples = []
         for _ in range(repeats + 1):
-            time.sleep(1.0)  # let serve settle: no rebuild in flight when the edit lands
+            workspace.wait_until_idle()  # no rebuild in flight when the edit lands
             start = time.perf_counter()
             word = edits.prose().encode()
             workspace.wait_for("chapters/convolutions/", lambda page: word in page)
@@ -103,6 +106,32 @@ def serve_refresh(workspace: Workspace, edits: Edits, repeats: int) -> list[floa
         return samples[1:]  # the first edit after start-up warms the serve process
     finally:
         workspace.stop()
+
+
+def cache_layers(workspace: Workspace, edits: Edits, repeats: int, site: Path) -> dict[str, dict[str, list[float]]]:
+    """Each persistent layer of the cache switched off alone (SITE_CACHE_WITHOUT), against all of
+    them on, interleaved: a warm build with no change, and a rebuild after a prose edit."""
+    runs = {"all layers on": ""} | {f"without {layer}": layer for layer in LAYERS if layer != "formatted"}
+    times: dict[str, dict[str, list[float]]] = {label: {"warm": [], "prose": []} for label in runs}
+    check(workspace.build(site))
+    for _ in range(repeats):
+        for label, layer in runs.items():
+            times[label]["warm"].append(timed(lambda: check(workspace.build(site, SITE_CACHE_WITHOUT=layer))))
+            edits.prose()
+            times[label]["prose"].append(timed(lambda: check(workspace.build(site, SITE_CACHE_WITHOUT=layer))))
+    return times
+
+
+def print_layers(times: dict[str, dict[str, list[float]]], serve: dict[str, list[float]]) -> None:
+    base = {kind: statistics.median(samples) for kind, samples in times["all layers on"].items()}
+    print(f"\nCache layers, each switched off alone (SITE_CACHE_WITHOUT); median, and the cost of its "
+          "absence as a ratio to the build with every layer on:\n")
+    print(f"{'':34} {'warm build':>10} {'ratio':>7} {'prose edit':>11} {'ratio':>7}")
+    for label, kinds in times.items():
+        warm, prose = statistics.median(kinds["warm"]), statistics.median(kinds["prose"])
+        print(f"{label:34} {warm:>9.2f}s {warm / base['warm']:>7.2f} {prose:>10.2f}s {prose / base['prose']:>7.2f}")
+    on, off = statistics.median(serve["on"]), statistics.median(serve["off"])
+    print(f"{'serve refresh, without formatted':34} {off:>9.2f}s {off / on:>7.2f}   (with it: {on:.2f}s)")
 
 
 def add_copies(workspace: Workspace, chapters: int) -> None:
@@ -134,6 +163,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.build", description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--copies", type=int, default=12, help="chapters for the growth measurement (0: skip it)")
+    parser.add_argument("--layers", action=argparse.BooleanOptionalAction, default=True,
+                        help="measure each cache layer switched off alone")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
@@ -149,6 +180,12 @@ def main(argv: list[str] | None = None) -> None:
         for name, samples in times.items():
             median = statistics.median(samples)
             print(f"{name:40} {median:>8.2f}s {median / cold:>7.2f}")
+
+        if args.layers:
+            layers = cache_layers(workspace, edits, args.repeats, Path(tmp) / "site")
+            serve = {"on": times["serve: prose edit to refreshed page"],
+                     "off": serve_refresh(workspace, edits, args.repeats, SITE_CACHE_WITHOUT="formatted")}
+            print_layers(layers, serve)
 
         if args.copies:
             grown = Workspace(Path(tmp) / "grown")

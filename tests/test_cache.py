@@ -69,6 +69,39 @@ def test_an_unreadable_or_unwritable_cache_warns_once_and_never_raises(tmp_path,
     assert "cannot read" in caplog.text
 
 
+def test_a_layer_switched_off_reads_and_writes_nothing_and_the_others_work(tmp_path, monkeypatch):
+    monkeypatch.setenv("SITE_CACHE_WITHOUT", " search , math")
+    store = Store(tmp_path, cache.without())
+    assert store.without == {"search", "math"} and not store.uses("search") and store.uses("rendered")
+    for kind in ("search", "rendered"):
+        store.save(kind, "p.md", "k" * 64, [kind])
+    assert store.load("search", "p.md", "k" * 64) is None and not (tmp_path / "search").exists()
+    assert store.load("rendered", "p.md", "k" * 64) == ["rendered"]
+    assert Store(tmp_path).load("search", "p.md", "k" * 64) is None  # nothing was written for it
+
+
+def test_an_unknown_layer_is_named_with_the_layers_there_are(monkeypatch):
+    monkeypatch.setenv("SITE_CACHE_WITHOUT", "rendered,serch")
+    with pytest.raises(ValueError, match=r"SITE_CACHE_WITHOUT names serch, which are not cache layers: choose from pages, "):
+        cache.without()
+
+
+@pytest.mark.parametrize("name", ["upstream.py", "katex_render.cjs"])
+def test_the_build_code_digest_covers_every_file_of_the_build_and_nothing_else(name, tmp_path, monkeypatch):
+    folder = tmp_path / "tools"
+    folder.mkdir()
+    for source in sorted((cache.ROOT / "tools").glob("*")):
+        if source.is_file():
+            (folder / source.name).write_bytes(source.read_bytes())
+    monkeypatch.setattr(cache, "ROOT", tmp_path)
+    before = cache.build_code()
+    (folder / "notes.txt").write_text("not code", encoding="utf-8")
+    assert cache.build_code() == before
+    with (folder / name).open("a", encoding="utf-8") as handle:
+        handle.write("\n// changed\n")
+    assert cache.build_code() != before
+
+
 def test_prune_keeps_the_used_entry_and_the_most_recent_others(tmp_path):
     store = Store(tmp_path)
     for n in range(7):

@@ -14,6 +14,9 @@ they are shown as warnings but never fail a ``--strict`` build.
 
     SITE_CACHE=off       no cache at all: read nothing, write nothing (a cold build)
     SITE_CACHE_DIR=path  keep the cache there instead of .cache/site
+    SITE_CACHE_WITHOUT=rendered,search   those layers only are off (`make bench-build` measures
+                         what each layer buys this way); `formatted` names serve's in-process
+                         memory of replayed blocks' HTML
 """
 
 from __future__ import annotations
@@ -47,6 +50,19 @@ if not log.handlers:
     log.addHandler(_handler)
     log.setLevel(logging.INFO)
     log.propagate = False
+
+
+LAYERS = ("pages", "rendered", "search", "notebooks", "math", "fonts", "environment", "templates", "formatted")
+
+
+def without() -> frozenset[str]:
+    """The layers SITE_CACHE_WITHOUT switches off; a name that is not a layer is an error."""
+    names = frozenset(n.strip() for n in os.environ.get("SITE_CACHE_WITHOUT", "").split(",") if n.strip())
+    unknown = sorted(names - set(LAYERS))
+    if unknown:
+        raise ValueError(f"SITE_CACHE_WITHOUT names {', '.join(unknown)}, which are not cache layers: "
+                         f"choose from {', '.join(LAYERS)}")
+    return names
 
 
 def directory() -> Path | None:
@@ -164,6 +180,28 @@ def environment(store: "Store | None" = None) -> dict:
     }
 
 
+BUILD_CODE = ("*.py", "*.cjs")  # the build's own code: these files of tools/
+_code: dict[tuple, str] = {}
+
+
+def build_code() -> str:
+    """One digest of the build's own code (tools/*.py and its Node scripts).
+
+    Part of the key of every layer whose content that code shapes (rendered pages, search
+    entries, notebook pages, math, the math font), so that changing the build makes them again.
+    Page runs are keyed on tools/execution.py alone (`environment`): how a block runs is all that
+    shapes what it prints, and running every page again for a change of, say, the CSS pruner
+    would cost a cold build. Kept while no file of it changes (serve's rebuilds).
+    """
+    folder = ROOT / "tools"
+    paths = sorted(p for pattern in BUILD_CODE for p in folder.glob(pattern))
+    stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
+    if stamp not in _code:
+        _code.clear()
+        _code[stamp] = digest({p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths})
+    return _code[stamp]
+
+
 def _slug(name: str) -> str:
     return re.sub(r"[^\w.-]+", "_", name).strip("_") or "entry"
 
@@ -176,8 +214,9 @@ _memory: dict[Path, tuple[tuple[int, int], object]] = {}
 class Store:
     """The entries under one folder, by kind and page; folder None: no cache at all."""
 
-    def __init__(self, folder: Path | None) -> None:
+    def __init__(self, folder: Path | None, without: frozenset[str] = frozenset()) -> None:
         self.folder = folder
+        self.without = without  # layers switched off (SITE_CACHE_WITHOUT)
         self.used: set[Path] = set()
         self._write_failed = False
 
@@ -185,12 +224,16 @@ class Store:
     def enabled(self) -> bool:
         return self.folder is not None
 
+    def uses(self, layer: str) -> bool:
+        """Whether this layer of the cache is on."""
+        return self.folder is not None and layer not in self.without
+
     def _path(self, kind: str, name: str, key: str) -> Path:
         return self.folder / kind / f"{_slug(name)}.{key[:32]}.json"
 
     def load(self, kind: str, name: str, key: str):
         """The payload stored for key, or None (absent, disabled, or unusable: then it warns)."""
-        if self.folder is None:
+        if not self.uses(kind):
             return None
         path = self._path(kind, name, key)
         try:
@@ -235,7 +278,7 @@ class Store:
         return payload
 
     def save(self, kind: str, name: str, key: str, payload) -> None:
-        if self.folder is None:
+        if not self.uses(kind):
             return
         path = self._path(kind, name, key)
         entry = {"format": FORMAT, "key": key, "name": name, "digest": digest(payload), "payload": payload}

@@ -24,7 +24,7 @@ from pathlib import Path
 from mkdocs.exceptions import PluginError
 
 from tools import math_font, node
-from tools.cache import Store, digest
+from tools.cache import Store, build_code, digest
 
 ROOT = Path(__file__).resolve().parents[1]
 KATEX_DIST = ROOT / "node_modules" / "katex" / "dist"
@@ -95,9 +95,9 @@ class Math:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.version = katex_version()
-        self.key = digest({"katex": self.version, "renderer": RENDERER.read_text(encoding="utf-8")})
-        self.rendered = _memory.setdefault(self.key, {}) if store.enabled else {}
-        if store.enabled and not self.rendered:
+        self.key = digest({"katex": self.version, "code": build_code()})
+        self.rendered = _memory.setdefault(self.key, {}) if store.uses(KIND) else {}
+        if store.uses(KIND) and not self.rendered:
             self.rendered.update(store.load(KIND, "katex", self.key) or {})
         self.pending: dict[str, object] = {}  # src_uri -> page
         self.drawn: dict[str, set[str]] = {}  # src_uri -> the characters its math draws

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 
-from tools.cache import Store, digest
+from tools.cache import Store, build_code, digest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "node_modules" / "@fontsource" / "noto-sans-math"
@@ -94,7 +94,7 @@ def build(store: Store, drawn: dict[str, set[str]]) -> tuple[bytes, dict[str, li
     chars = sorted(set().union(*drawn.values()))
     key = digest({"source": hashlib.sha256(_source_bytes()).hexdigest(), "chars": chars,
                   "fonttools": importlib.metadata.version("fonttools"),
-                  "code": Path(__file__).read_text(encoding="utf-8")})
+                  "code": build_code()})
     entry = store.load(KIND, "noto-sans-math", key)
     if entry is None:
         entry = {"woff": base64.b64encode(subset(frozenset(chars))).decode("ascii"), "lacking": lacking(chars)}

@@ -25,7 +25,7 @@ import sys
 from functools import partial
 from pathlib import Path
 
-from markdown_exec import base_format, formatters
+from markdown_exec import base_format
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
@@ -37,7 +37,7 @@ if str(ROOT) not in sys.path:  # hooks are loaded by file path; make `tools` imp
 
 from tools import (  # noqa: E402
     accessibility, cache, chapter, edit_links, fold, images, katex, math_font, notebook_pages, package_sync, page_cache,
-    parallel, report, shards, wheel,
+    parallel, report, shards, upstream, wheel,
 )
 from tools.execution import DEFAULT_TIMEOUT, Runner, block_id  # noqa: E402
 
@@ -48,7 +48,10 @@ class _Build:
     """What one build keeps; made afresh by every build (and every serve rebuild)."""
 
     def __init__(self, config) -> None:
-        self.store = cache.Store(cache.directory())
+        try:
+            self.store = cache.Store(cache.directory(), cache.without())
+        except ValueError as error:
+            raise PluginError(str(error)) from None
         environment_key = cache.digest(cache.environment(self.store))
         self.runner = Runner(self.store, environment_key, float(config.extra.get("block_timeout", DEFAULT_TIMEOUT)),
                              shards.from_environment())
@@ -78,7 +81,7 @@ def _format(md, **options) -> str:
     HTML is remembered by everything it depends on (tools/page_cache.py)."""
     output = _build.runner.replay(options.get("id"))
     key = None
-    if output is not None and _build.store.enabled:
+    if output is not None and _build.store.uses("formatted"):
         key = cache.digest({"options": {k: repr(v) for k, v in options.items()}, "output": output,
                             "config": _build.renders.key})
     format_block = partial(fold.format_block, partial(base_format, language="python", run=_run))
@@ -91,7 +94,11 @@ def on_startup(command, dirty):
 
 def on_config(config):
     global _rule
-    formatters["python"] = formatters["py"] = _format
+    try:
+        upstream.check()  # a package upgrade that breaks a reach stops here, saying which and why
+    except upstream.UpstreamChanged as error:
+        raise PluginError(str(error)) from None
+    upstream.use_formatter(("python", "py"), _format)
     _rule = chapter.ExecRule(frozenset(config.plugins["markdown-exec"].config.languages))
     edit_links.configure(config)
     return config

@@ -16,9 +16,9 @@ from pathlib import Path
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
 
-from tools import css_prune
+from tools import css_prune, upstream
 from tools.atomic import write_atomic
-from tools.cache import Store, digest
+from tools.cache import Store, build_code, digest
 from tools.chapter import Chapter
 from tools.notebook import chapter_notebook, dumps
 from tools.page_cache import cache_render
@@ -33,7 +33,6 @@ _CODE = re.compile(r"(<(pre|code|script|style)\b.*?</\2>)", re.S)
 _DISPLAY = re.compile(r"\$\$(.+?)\$\$", re.S)
 _DISPLAY_PARAGRAPH = re.compile(r"<p>\s*\$\$(.+?)\$\$\s*</p>", re.S)  # a formula on lines of its own
 _INLINE = re.compile(r"(?<![\\$])\$(?!\$)([^$<>]+?)(?<![\\$])\$")
-_MERMAID = re.compile(r'<script type="module">(?:(?!</script>).)*jp-Mermaid.*?</script>', re.S)
 PREFACE = (
     "*This notebook is generated from the chapter `{source}` of the site, with the outputs of the "
     "site's build. It runs wherever PyTorch does (Colab, or your own Jupyter): its first cell "
@@ -91,20 +90,21 @@ class Notebooks:
 
     def cache_rendering(self, page, plugin_config: dict) -> None:
         """Make mkdocs-jupyter's render of a notebook page fit the site (`fit_content`), and cache
-        the result by the notebook, the plugin's options, the environment and the fitting code."""
+        the result by the notebook, the plugin's options, the environment and the build's code."""
         path = Path(page.file.abs_src_path)
         if not path.is_file():
             raise PluginError(f"{page.file.src_uri}: rendered before its chapter ran, so it has no outputs yet")
-        render = page.render
+        def fitted(render):
+            def fitted_render(config, files) -> None:
+                render(config, files)
+                page.content = fit_content(page.content)
 
-        def fitted_render(config, files):
-            render(config, files)
-            page.content = fit_content(page.content)
+            return fitted_render
 
-        page.render = fitted_render
+        upstream.replace_render(page, fitted)
         options = {k: v for k, v in plugin_config.items() if k not in ("cache", "cache_dir")}
         key = digest({"notebook": path.read_text(encoding="utf-8"), "options": repr(sorted(options.items())),
-                      "environment": self.environment_key, "fitting": _FITTING})
+                      "environment": self.environment_key, "code": build_code()})
         cache_render(page, self.store, KIND, key)
 
 
@@ -122,20 +122,13 @@ def fit_content(html: str) -> str:
     """A rendered notebook made to fit the site: math rendered at build time, only the styles it
     uses, no scripts it does not need, keyboard access. Cached with the render: the style sheet
     alone takes about 0.2 s to prune."""
-    # nbconvert's template loads MathJax from a CDN; the site turns the math into MathML at build
-    # time (tools.katex), as on the chapter pages.
-    html = re.sub(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", "", html, flags=re.S)
-    html = _math_markup(html)
-    # Mermaid diagrams: none in our notebooks, so no loader (it names a CDN).
-    html = _MERMAID.sub("", html)
+    # nbconvert's template loads MathJax and Mermaid from a CDN; the site turns the math into
+    # MathML at build time (tools.katex), as on the chapter pages, and draws no Mermaid diagrams.
+    html = _math_markup(upstream.without_cdn_scripts(html))
     html = css_prune.prune_styles(html)
     # Scrollable code must be reachable by keyboard: code cells, and code blocks in Markdown cells.
     html = html.replace('<div class="highlight-ipynb', '<div tabindex="0" class="highlight-ipynb')
     return html.replace('<div class="highlight"><pre>', '<div class="highlight"><pre tabindex="0">')
-
-
-# The code that fits a render: part of the cache's key, so that changing it renders pages again.
-_FITTING = digest({"fit": Path(__file__).read_text(encoding="utf-8") + Path(css_prune.__file__).read_text(encoding="utf-8")})
 
 
 def fix_page(page) -> None:

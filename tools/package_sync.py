@@ -22,7 +22,7 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 
-from tools import tangle
+from tools import tangle, upstream
 from tools.chapter import ChapterError, relative
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,7 +110,7 @@ def fast_watcher(server, config):
         except KeyError:
             continue  # not watched: no --watch-theme
         paths.append(folder)
-    server.observer = ChangeObserver()
+    upstream.swap_observer(server, ChangeObserver())
     for path in paths:
         server.watch(path)
     return server

@@ -25,7 +25,8 @@ from pathlib import Path
 import jinja2
 from mkdocs.structure.toc import get_toc
 
-from tools.cache import Store, digest
+from tools import upstream
+from tools.cache import Store, build_code, digest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = "rendered"
@@ -33,10 +34,10 @@ SEARCH = "search"
 
 
 def configuration_key(config, environment_key: str) -> str:
-    """What shapes every page besides its own Markdown: config files, the build's tools, the environment."""
-    hasher = hashlib.sha256(environment_key.encode())
+    """What shapes every page besides its own Markdown: config files, the build's code, the environment."""
+    hasher = hashlib.sha256(environment_key.encode() + build_code().encode())
     config_file = Path(config.config_file_path)
-    for path in [config_file, ROOT / "mkdocs.yml", *sorted((ROOT / "tools").glob("*.py")), *sorted((ROOT / "overrides").glob("*"))]:
+    for path in [config_file, ROOT / "mkdocs.yml", *sorted((ROOT / "overrides").glob("*"))]:
         hasher.update(str(path).encode() + b"\0" + (path.read_bytes() if path.is_file() else b"") + b"\0")
     hasher.update(repr((config.docs_dir, config.site_url, config.use_directory_urls, config.edit_uri)).encode())
     return hasher.hexdigest()
@@ -62,8 +63,7 @@ def _toc_tokens(toc) -> list[dict]:
 def _capture(page) -> dict:
     """What a page's render sets, as JSON."""
     links = getattr(page, "links_to_anchors", None)
-    return {"content": page.content, "toc": _toc_tokens(page.toc),
-            "title": page._title_from_render, "set_title": vars(page).get("title"),  # mkdocs-jupyter sets title
+    return {"content": page.content, "toc": _toc_tokens(page.toc), "title": page.title,
             "anchors": None if page.present_anchor_ids is None else sorted(page.present_anchor_ids),
             "links": None if links is None else {f.src_uri: dict(v) for f, v in links.items()}}
 
@@ -71,9 +71,7 @@ def _capture(page) -> dict:
 def _restore(page, files, state: dict) -> None:
     page.content = state["content"]
     page.toc = get_toc(state["toc"])
-    page._title_from_render = state["title"]
-    if state["set_title"] is not None:
-        page.title = state["set_title"]
+    page.title = state["title"]  # as the render left it: from the front matter, the first heading, or set
     if state["anchors"] is not None:
         page.present_anchor_ids = set(state["anchors"])
     if state["links"] is not None:
@@ -86,27 +84,29 @@ def cache_render(page, store: Store, kind: str, key: str | None, on_hit=lambda: 
     key None: render as usual, store nothing (a page whose blocks really run renders them).
     on_hit is called when the cache is used.
     """
-    if not store.enabled or key is None:
+    if not store.uses(kind) or key is None:
         return
     name = page.file.src_uri
-    render = page.render
-    cached = store.load(kind, name, key)
+    entry = store.load(kind, name, key)
 
-    def cached_render(config, files):
-        if cached is not None:
-            _restore(page, files, cached)
-            on_hit()
-            return
-        counter = _Warnings()
-        logging.getLogger("mkdocs").addHandler(counter)
-        try:
-            render(config, files)
-        finally:
-            logging.getLogger("mkdocs").removeHandler(counter)
-        if counter.count == 0:
-            store.save(kind, name, key, _capture(page))
+    def cached(render):
+        def cached_render(config, files) -> None:
+            if entry is not None:
+                _restore(page, files, entry)
+                on_hit()
+                return
+            counter = _Warnings()
+            logging.getLogger("mkdocs").addHandler(counter)
+            try:
+                render(config, files)
+            finally:
+                logging.getLogger("mkdocs").removeHandler(counter)
+            if counter.count == 0:
+                store.save(kind, name, key, _capture(page))
 
-    page.render = cached_render
+        return cached_render
+
+    upstream.replace_render(page, cached)
 
 
 class Renders:
@@ -135,25 +135,26 @@ class SearchEntries:
         self.key = key
 
     def wrap(self, search_plugin) -> None:
-        index = getattr(search_plugin, "search_index", None)
-        if index is None or not self.store.enabled:
-            return
-        add = index.add_entry_from_context
+        if self.store.uses(SEARCH):
+            upstream.wrap_search_entries(search_plugin, self._cached_add)
+
+    def _cached_add(self, add, entries: list, options: dict):
         store, key = self.store, self.key
 
         def cached_add(page):
             name = page.file.src_uri
             entry_key = digest({"content": page.content, "url": page.url, "title": page.title, "meta": repr(page.meta.get("search")),
-                                "toc": _toc_tokens(page.toc), "config": key, "options": repr(sorted(index.config.items()))})
+                                "tags": repr(page.meta.get("tags")), "toc": _toc_tokens(page.toc), "config": key,
+                                "options": repr(sorted(options.items()))})
             cached = store.load(SEARCH, name, entry_key)
             if cached is not None:
-                index.entries.extend(copy.deepcopy(cached))
+                entries.extend(copy.deepcopy(cached))
                 return
-            before = len(index.entries)
+            before = len(entries)
             add(page)
-            store.save(SEARCH, name, entry_key, index.entries[before:])
+            store.save(SEARCH, name, entry_key, entries[before:])
 
-        index.add_entry_from_context = cached_add
+        return cached_add
 
 
 class _TemplateBytecode(jinja2.FileSystemBytecodeCache):
@@ -177,7 +178,7 @@ _bytecode: dict[str, jinja2.BytecodeCache] = {}
 
 def compiled_templates(env, store: Store) -> None:
     """Let the theme's Jinja environment keep compiled templates (in memory and in the cache folder)."""
-    if not store.enabled:
+    if not store.uses("templates"):
         return
     folder = store.folder / "templates"
     try:

@@ -19,9 +19,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from tools import upstream
+
 ROOT = Path(__file__).resolve().parents[1]
 COPIED = ["docs", "literate", "tools", "overrides", "mkdocs.yml", "constraints.txt", "pyproject.toml"]
-LIVERELOAD = re.compile(rb"<script>\s*var livereload = function.*?</script>(?=</body>)", re.S)  # serve's injection
 VOLATILE = re.compile(rb"<!-- volatile -->.*?<!-- /volatile -->", re.S)
 
 
@@ -101,7 +102,8 @@ class Workspace:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/"
 
-    def serve(self, cache: bool = True, timeout: float = 300, attempts: int = 3, options: tuple[str, ...] = ()) -> None:
+    def serve(self, cache: bool = True, timeout: float = 300, attempts: int = 3, options: tuple[str, ...] = (),
+              **env: str) -> None:
         """Start `mkdocs serve` on a free port and wait until its first build is served.
 
         MkDocs binds the port only after its first build, so another process may take the port in
@@ -113,7 +115,7 @@ class Workspace:
             self.port = free_port()
             self.log = open(self.root / "serve.log", "w", encoding="utf-8")  # noqa: SIM115
             command = [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{self.port}", *options]
-            self.server = subprocess.Popen(command, cwd=self.root, env=self.env(cache, SITE_URL=self.url),
+            self.server = subprocess.Popen(command, cwd=self.root, env=self.env(cache, SITE_URL=self.url, **env),
                                            stdout=self.log, stderr=subprocess.STDOUT)
             try:
                 deadline = time.monotonic() + timeout
@@ -190,7 +192,7 @@ class Workspace:
 
 def comparable(page: bytes) -> bytes:
     """A page as served by `mkdocs serve`, less its live-reload script and the volatile regions."""
-    return VOLATILE.sub(b"", LIVERELOAD.sub(b"", page))
+    return VOLATILE.sub(b"", upstream.without_livereload(page))
 
 
 DATED = {"sitemap.xml", "sitemap.xml.gz"}  # carry the build's date

