@@ -35,8 +35,9 @@ def test_pages_run_in_workers_give_the_serial_builds_site(tmp_path):
     assert "worker processes" not in serial.stderr
     together = build(tmp_path, "parallel", 2)
     assert together.returncode == 0, together.stderr
-    assert "Ran 3 page(s) in worker processes" in together.stderr
-    assert "Code blocks: ran 3 page(s)" in together.stderr  # counted as runs, not replays
+    assert "Running 3 page(s) in worker processes" in together.stderr
+    assert "Code blocks: ran 3 page(s)" in together.stderr and "replayed 0 page(s)" in together.stderr  # runs
+    assert "3 of the runs in worker processes" in together.stderr
     site = {name: tmp_path / name / "site" for name in ("serial", "parallel")}
     # The two builds differ in where their docs live; the pages themselves must not.
     assert differing_files(site["serial"], site["parallel"]) == []
@@ -49,14 +50,14 @@ def test_a_failing_page_is_reported_at_its_line_as_in_a_serial_build(tmp_path):
     assert result.returncode != 0
     log = result.stdout + result.stderr
     assert "ZeroDivisionError" in log and 'bad.md", line 7' in log  # the traceback in the chapter's lines
-    assert "Ran 3 page(s) in worker processes" in log  # the others ran there; bad.md ran again, serially
+    assert "Running 4 page(s) in worker processes" in log  # bad.md failed there, and ran again, serially
 
 
 def test_a_cached_page_costs_no_worker(tmp_path):
     (tmp_path / "run").mkdir()
     cache = tmp_path / "cache"
     first = build(tmp_path, "run", 2, SITE_CACHE="on", SITE_CACHE_DIR=str(cache))
-    assert first.returncode == 0 and "Ran 3 page(s) in worker processes" in first.stderr
+    assert first.returncode == 0 and "Running 3 page(s) in worker processes" in first.stderr
     docs = tmp_path / "run" / "docs"
     (docs / "a.md").write_text(PAGES["a.md"].replace("range(100)", "range(10)"), encoding="utf-8")
     second = build(tmp_path, "run", 2, SITE_CACHE="on", SITE_CACHE_DIR=str(cache))
@@ -85,4 +86,5 @@ def test_the_whole_site_built_on_every_core_is_the_serial_builds(site, tmp_path)
     result = mkdocs_build(tmp_path / "site", env={"JOBS": "2"})
     assert result.returncode == 0, result.stderr
     assert "page(s) in worker processes" in result.stderr
+    assert "Notebook pages converted in worker processes: " in result.stderr  # by the workers, not MkDocs
     assert differing_files(site, tmp_path / "site") == []

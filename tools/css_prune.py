@@ -188,11 +188,15 @@ def prune_styles(html: str) -> str:
 
 @functools.lru_cache(maxsize=16)  # serve: an edited chapter's notebook has the same styles and classes
 def _pruned(styles: tuple[str, ...], classes: frozenset[str], markup_uses: frozenset[str]) -> list[str]:
-    sheets = [_keep(tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True), classes)
-              for css in styles]
+    sheets = [_keep(_parsed(css), classes) for css in styles]
     used = _used_properties(sheets, markup_uses)
     # Strings come back unescaped: one holding "<\/style>" must not end the <style> element.
     return [_END_STYLE.sub(r"<\\/", _dump(rules, used)) for rules in sheets]
+
+
+@functools.lru_cache(maxsize=8)  # every notebook page inlines the same JupyterLab sheet: parsed once
+def _parsed(css: str) -> tuple:
+    return tuple(tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True))
 
 
 def _markup(html: str) -> str:

@@ -28,12 +28,14 @@ import ast
 import contextlib
 import ctypes
 import io
+import logging
 import re
 import signal
 import sys
 import threading
 import time
 import traceback
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -181,6 +183,9 @@ class Runner:
         self.seconds: dict[str, dict[int, float]] = {}  # page -> fence line -> seconds the block ran
         self.pages: dict[str, PagePlan] = {}
         self.prerun: dict[str, dict] = {}  # page -> a clean run of it by a worker of this build
+        self.pending: dict[str, tuple[Chapter, Future]] = {}  # page -> its run in a worker (tools/parallel.py)
+        self.pool: Executor | None = None  # the workers
+        self.converted: dict[str, dict] = {}  # page -> its notebook page, converted by its worker
         self.digests: dict[str, str] = {}  # the package's modules' code, as this build found it
         self.imported: dict[str, dict[str, str]] = {}  # page -> the package's modules its run imported
         self.sessions: dict[str, ModuleType] = {}
@@ -200,6 +205,7 @@ class Runner:
     def cached(self, model: Chapter, name: str, key: str) -> list[str] | None:
         """The outputs a run of this page left (in the cache, or by a worker of this build), if usable."""
         blocks = model.executed
+        self._collect(name)
         found = self.prerun.get(name)
         if found is None or found["key"] != key:
             found = self.store.load(KIND, name, key) if blocks else None
@@ -208,6 +214,23 @@ class Runner:
                 if self.current(found.get("modules")):
                     return list(found["outputs"])
         return None
+
+    def _collect(self, name: str) -> None:
+        """Wait for the page's worker, if it has one, and adopt its run when it is clean."""
+        waiting = self.pending.pop(name, None)
+        if waiting is None:
+            return
+        model, future = waiting
+        try:
+            result = future.result()
+        except Exception as error:  # the worker died (killed, out of memory): the page runs here
+            logging.getLogger("mkdocs.hooks").info("%s: its worker process failed (%s); it runs in the build's process",
+                                                   name, error)
+            return
+        if result["ok"]:
+            self.adopt(model, name, result["outputs"], result["seconds"], result["modules"])
+            if result["notebook"] is not None:
+                self.converted[name] = result["notebook"]
 
     def current(self, modules: dict[str, str] | None) -> bool:
         """Whether the package's modules a run imported still have the code they had then."""
@@ -315,9 +338,12 @@ class Runner:
     def summary(self) -> str:
         """One line for the build log: which pages ran their blocks and how many were replayed."""
         ran = [name for name, plan in self.pages.items() if plan.blocks and self.ran(name)]
-        replayed = [name for name, plan in self.pages.items() if plan.replay is not None]
+        replayed = [name for name, plan in self.pages.items() if plan.replay is not None and name not in self.prerun]
+        in_workers = [name for name in ran if name in self.prerun]
         line = (f"Code blocks: ran {len(ran)} page(s) ({', '.join(ran) or 'none'}); "
                 f"replayed {len(replayed)} page(s) from the cache")
+        if in_workers:
+            line += f"; {len(in_workers)} of the runs in worker processes"
         skipped = [name for name, plan in self.pages.items() if plan.skipped]
         if self.shard is not None:
             line += (f"; SHARD={self.shard[0]}/{self.shard[1]}: left {len(skipped)} page(s) to other shards "
@@ -325,6 +351,10 @@ class Runner:
         return line
 
     def close(self) -> None:
+        if self.pool is not None:  # a failed build: pages still waiting are not started
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+        self.pending.clear()
         for module in self.sessions.values():
             sys.modules.pop(module.__name__, None)
         self.sessions.clear()

@@ -12,7 +12,7 @@ modules that do the work. Each of those has one job:
 - `tools.images`: embedded PNGs moved to files;
 - `tools.fold`: a figure's code folded under the figure (the `fold` option of a block);
 - `tools.report`: the execution report (pages ran or replayed, seconds, slowest blocks);
-- `tools.parallel`: the pages that must run, run in worker processes before MkDocs renders them;
+- `tools.parallel`: the pages that must run, run in worker processes while MkDocs renders the others;
 - `tools.shards`: `SHARD=i/n`, a build that runs only its share of the pages, to fill the cache;
 - `tools.edit_links`, `tools.accessibility`.
 """
@@ -117,6 +117,8 @@ def on_pre_build(config) -> None:
 
 def on_post_build(config) -> None:
     log.info(_build.runner.summary())
+    if _build.notebooks.from_workers:
+        log.info(f"Notebook pages converted in worker processes: {_build.notebooks.from_workers}")
     found = report.rows(_build.runner)
     where = report.path_for(config.site_dir)
     report.write(found, where)
@@ -154,8 +156,10 @@ def on_files(files, config):
 
 
 def on_nav(nav, config, files):
-    """Before any page is converted: run the pages whose blocks must run, on every core (JOBS)."""
-    pages = []
+    """Before any page is converted: hand the pages whose blocks must run to workers, on every core
+    (JOBS), with the notebook pages of the chapters among them."""
+    pages, notebooks = [], {}
+    options = dict(config.plugins["mkdocs-jupyter"].config)
     for file in files.documentation_pages():
         if not file.src_uri.endswith(".md"):
             continue
@@ -167,12 +171,14 @@ def on_nav(nav, config, files):
             pages.append((chapter.parse(markdown, source, _rule, _front_matter_lines(source, markdown)), name))
         except chapter.ChapterError:
             continue  # reported, with its line, when the page itself is converted
+        if notebook_pages.is_chapter(file.src_uri):
+            notebooks[name] = (_build.notebooks.requirement, options)
     try:
-        ran = parallel.prerun(_build.runner, pages, parallel.jobs())
+        handed = parallel.prerun(_build.runner, pages, parallel.jobs(), notebooks)
     except chapter.ChapterError:
-        ran = []  # a bad option: the page reports it when it is converted
-    if ran:
-        log.info(f"Ran {len(ran)} page(s) in worker processes: {', '.join(ran)}")
+        handed = []  # a bad option: the page reports it when it is converted
+    if handed:
+        log.info(f"Running {len(handed)} page(s) in worker processes: {', '.join(handed)}")
     return nav
 
 
@@ -214,7 +220,7 @@ def on_page_content(html: str, page, config, files) -> str:
         model, name = _build.models[page.file.src_uri]
         outputs = _build.runner.finish(name)
         if notebook_pages.is_chapter(page.file.src_uri):
-            _build.notebooks.write(model, name, page.file.src_uri, outputs)
+            _build.notebooks.write(model, name, page.file.src_uri, outputs, _build.runner.converted.pop(name, None))
     if page.file.src_uri.startswith(notebook_pages.NOTEBOOKS):
         notebook_pages.fix_page(page)
     _build.math.collect(page, html)

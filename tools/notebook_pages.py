@@ -8,6 +8,7 @@ plugin's options and the environment, so an unchanged notebook is not converted 
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 import tempfile
@@ -15,13 +16,14 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
+from mkdocs.structure.toc import get_toc
 
 from tools import css_prune, upstream
 from tools.atomic import write_atomic
 from tools.cache import Store, build_code, digest
 from tools.chapter import Chapter
 from tools.notebook import chapter_notebook, dumps
-from tools.page_cache import cache_render
+from tools.page_cache import Warnings, cache_render, rendered
 from tools.wheel import with_install_line
 
 CHAPTERS = "chapters/"
@@ -57,6 +59,41 @@ def notebook_uri(chapter_uri: str) -> str:
     return NOTEBOOKS + Path(chapter_uri).stem + ".ipynb"
 
 
+def notebook_text(model: Chapter, name: str, outputs: dict[int, str], requirement: str) -> str:
+    """The chapter's notebook, with these outputs, as the .ipynb file's text."""
+    preface = PREFACE.format(source=name)
+    key = digest({"text": model.text, "offset": model.offset, "outputs": sorted(outputs.items()), "preface": preface,
+                  "requirement": requirement})
+    if key not in _written:  # the same chapter and outputs make the same notebook: build it once per process
+        if len(_written) >= 64:
+            del _written[next(iter(_written))]  # the oldest
+        setup = SETUP.format(requirement=requirement)
+        notebook = chapter_notebook(model, outputs, preface, setup, lambda text: with_install_line(text, requirement))
+        _written[key] = dumps(notebook)
+    return _written[key]
+
+
+def convert(model: Chapter, name: str, outputs: dict[int, str], requirement: str, options: dict) -> dict | None:
+    """In a worker process that has just run the chapter: its notebook page rendered as the build
+    renders it (mkdocs-jupyter's conversion, then `fit_content`), as the render cache stores a
+    page; None when mkdocs-jupyter's render must be left to do it."""
+    text = notebook_text(model, name, outputs, requirement)
+    warnings = Warnings()
+    logging.getLogger("mkdocs").addHandler(warnings)
+    try:
+        with tempfile.TemporaryDirectory(prefix="site-notebook-") as folder:
+            path = Path(folder) / notebook_uri(model.path.name)
+            path.parent.mkdir(parents=True)
+            write_atomic(path, text)
+            made = upstream.convert_notebook(str(path), options)
+    finally:
+        logging.getLogger("mkdocs").removeHandler(warnings)
+    if made is None or warnings.count:  # a warning is the build's to report: the page converts there
+        return None
+    body, toc_tokens, title = made
+    return {"notebook": digest(text), "render": rendered(fit_content(body), get_toc(toc_tokens), title)}
+
+
 class Notebooks:
     """Where one build writes its notebooks, and the cache of their rendered pages."""
 
@@ -65,6 +102,8 @@ class Notebooks:
         self.environment_key = environment_key
         self.folder = Path(tempfile.mkdtemp(prefix="site-notebooks-"))
         self.requirement = ""  # what pip installs the package from the site with (set with the wheel)
+        self.converted: dict[str, dict] = {}  # notebook src_uri -> its render, made by a worker (`convert`)
+        self.from_workers = 0  # how many of this build's notebook pages a worker converted
 
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -76,17 +115,15 @@ class Notebooks:
             # abs_src_path, which a File.generated would lose in the wrapper.
             files.append(File(notebook_uri(chapter.src_uri), str(self.folder), config.site_dir, config.use_directory_urls))
 
-    def write(self, model: Chapter, name: str, src_uri: str, outputs: dict[int, str]) -> None:
-        preface = PREFACE.format(source=name)
-        key = digest({"text": model.text, "offset": model.offset, "outputs": sorted(outputs.items()), "preface": preface,
-                      "requirement": self.requirement})
-        if key not in _written:  # the same chapter and outputs make the same notebook: build it once per process
-            if len(_written) >= 64:
-                del _written[next(iter(_written))]  # the oldest
-            setup = SETUP.format(requirement=self.requirement)
-            notebook = chapter_notebook(model, outputs, preface, setup, lambda text: with_install_line(text, self.requirement))
-            _written[key] = dumps(notebook)
-        write_atomic(self.folder / notebook_uri(src_uri), _written[key])
+    def write(self, model: Chapter, name: str, src_uri: str, outputs: dict[int, str],
+              converted: dict | None = None) -> None:
+        """Write the chapter's notebook; converted: its page as a worker rendered it (`convert`),
+        used when it was made from this very notebook."""
+        text = notebook_text(model, name, outputs, self.requirement)
+        write_atomic(self.folder / notebook_uri(src_uri), text)
+        if converted is not None and converted["notebook"] == digest(text):
+            self.converted[notebook_uri(src_uri)] = converted["render"]
+            self.from_workers += 1
 
     def cache_rendering(self, page, plugin_config: dict) -> None:
         """Make mkdocs-jupyter's render of a notebook page fit the site (`fit_content`), and cache
@@ -105,7 +142,7 @@ class Notebooks:
         options = {k: v for k, v in plugin_config.items() if k not in ("cache", "cache_dir")}
         key = digest({"notebook": path.read_text(encoding="utf-8"), "options": repr(sorted(options.items())),
                       "environment": self.environment_key, "code": build_code()})
-        cache_render(page, self.store, KIND, key)
+        cache_render(page, self.store, KIND, key, made=self.converted.pop(page.file.src_uri, None))
 
 
 def _math_markup(html: str) -> str:

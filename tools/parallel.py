@@ -1,19 +1,21 @@
-"""Pages in parallel: before MkDocs renders any page, the pages whose blocks must run are run in
+"""Pages in parallel: before MkDocs renders any page, the pages whose blocks must run are handed to
 worker processes, one page per worker at a time, on every core (``JOBS=N``; ``JOBS=1`` for the
-serial build).
+serial build), while MkDocs goes on rendering in the build's own process.
 
 MkDocs converts pages one after the other, and markdown-exec runs a page's blocks while its page is
 converted. So the build plans every Markdown page first (tools/mkdocs_hooks.py, `on_nav`): a page
 whose run the cache holds costs no worker, and when at least two pages must run, workers run
-them, each page in a fresh session with the same code as a serial run (`execute_block`), PyTorch's
-threads shared out among the workers (a core runs one thread; oversubscribed, PyTorch's thread
-pools spin and every worker crawls). The pages' outputs do not depend on the thread count: the
-tests build the whole site both ways and compare it byte for byte. Each
-clean run is adopted by the runner (`Runner.adopt`): stored in the cache and replayed when MkDocs
-renders the page, so the site is byte for byte the serial build's. A page whose run fails in a
-worker is simply run again, serially, when MkDocs renders it, and fails there with its file:line
-and traceback as always. Workers are started fresh (`spawn`), so each imports the package as the
-tangler just wrote it.
+them, in the order MkDocs renders them, each page in a fresh session with the same code as a
+serial run (`execute_block`), PyTorch's threads shared out among the workers (a core runs one
+thread; oversubscribed, PyTorch's thread pools spin and every worker crawls). The worker that ran
+a chapter also converts its notebook page (`tools.notebook_pages.convert`), the largest part of a
+cold build after the blocks. When MkDocs reaches a page, the build waits for that page's worker
+only (`Runner.cached`) and adopts its clean run (`Runner.adopt`): stored in the cache and
+replayed, so the site is byte for byte the serial build's (the tests build the whole site both
+ways and compare it). A page whose run fails in a worker, or whose worker died, is simply run
+again, serially, when MkDocs renders it, and fails there with its file:line and traceback as
+always. Workers are started fresh (`spawn`), so each imports the package as the tangler just
+wrote it.
 """
 
 from __future__ import annotations
@@ -45,9 +47,27 @@ def jobs() -> int:
     return int(value)
 
 
-def run_page(path: str, name: str, blocks: list[tuple[int, str, float]], threads: int) -> dict:
+# What every worker imports before its first page: imported once, by the fork server, rather than by
+# each worker (torch alone takes about 1.5 s of a core).
+PRELOAD = ["torch", "nbconvert", "mkdocs_jupyter.convert"]
+
+
+def _context():
+    """Workers forked from a fork server that has imported PRELOAD (where the platform has one),
+    else spawned. Either way a worker starts without the build's threads, locks or imported package
+    (the server is a fresh process that imports nothing of the project)."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(PRELOAD)
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def run_page(path: str, name: str, blocks: list[tuple[int, str, float]], threads: int,
+             notebook: tuple | None = None) -> dict:
     """In a worker: run one page's blocks in order, in a fresh session. Its outputs and each block's
-    seconds, or ok=False when a block failed (the page then runs again serially, to report it)."""
+    seconds, or ok=False when a block failed (the page then runs again serially, to report it).
+    notebook: (chapter model, install line, mkdocs-jupyter's options) to convert its notebook page."""
     import torch
 
     torch.set_num_threads(threads)
@@ -61,33 +81,37 @@ def run_page(path: str, name: str, blocks: list[tuple[int, str, float]], threads
         except ExecutionError:
             return {"ok": False}
         seconds[line] = time.perf_counter() - started
-    return {"ok": True, "outputs": outputs, "seconds": seconds, "modules": used_modules()}
+    result = {"ok": True, "outputs": outputs, "seconds": seconds, "modules": used_modules(), "notebook": None}
+    if notebook is not None:
+        from tools import notebook_pages
+
+        model, requirement, options = notebook
+        printed = dict(zip((line for line, _, _ in blocks), outputs))
+        result["notebook"] = notebook_pages.convert(model, name, printed, requirement, options)
+    return result
 
 
-def prerun(runner: Runner, pages: list, workers: int) -> list[str]:
-    """Run, in up to `workers` processes, the pages (chapter models and names) whose runs the cache
-    lacks; adopt every clean run. Returns the names of the pages a worker ran."""
+def prerun(runner: Runner, pages: list, workers: int, notebooks: dict[str, tuple] | None = None) -> list[str]:
+    """Hand to up to `workers` processes the pages (chapter models and names, in the order MkDocs
+    renders them) whose runs the cache lacks; notebooks: page name -> (install line, options) for
+    the chapters whose notebook pages the workers convert. Returns the names of the pages handed
+    over; the runner collects each when MkDocs reaches it."""
     todo = [(model, name) for model, name in pages
             if model.executed and runner.mine(name) and runner.cached(model, name, runner.key(model, name)) is None]
     if workers < 2 or len(todo) < 2:
         return []
-    import torch
-
     count = min(workers, len(todo))
-    threads = max(1, torch.get_num_threads() // count)  # the build's threads, shared: no core oversubscribed
-    context = multiprocessing.get_context("spawn")
-    adopted = []
+    threads = max(1, (os.cpu_count() or 1) // count)  # the machine's cores, shared: none oversubscribed
+    context = _context()
     # Workers find this project's `tools` as the build did when MkDocs loaded the hooks (MkDocs puts
     # sys.path back afterwards, and a spawned worker starts from the build's sys.path).
-    with ProcessPoolExecutor(max_workers=count, mp_context=context,
-                             initializer=site.addsitedir, initargs=(str(ROOT),)) as pool:
-        runs = [(model, name, pool.submit(run_page, str(model.path), name,
-                                          [(b.line, b.code, block_timeout(b, runner.timeout)) for b in model.executed],
-                                          threads))
-                for model, name in sorted(todo, key=lambda page: -len(page[0].executed))]  # long pages first
-        for model, name, future in runs:
-            result = future.result()
-            if result["ok"]:
-                runner.adopt(model, name, result["outputs"], result["seconds"], result["modules"])
-                adopted.append(name)
-    return adopted
+    pool = ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=site.addsitedir,
+                               initargs=(str(ROOT),))
+    for model, name in todo:
+        spec = (notebooks or {}).get(name)
+        future = pool.submit(run_page, str(model.path), name,
+                             [(b.line, b.code, block_timeout(b, runner.timeout)) for b in model.executed],
+                             threads, None if spec is None else (model, *spec))
+        runner.pending[name] = (model, future)
+    runner.pool = pool
+    return [name for _, name in todo]
