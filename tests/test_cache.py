@@ -113,6 +113,21 @@ def test_prune_keeps_the_used_entry_and_the_most_recent_others(tmp_path):
     assert len(kept) == cache.KEEP and 0 in kept and 6 in kept
 
 
+def test_prune_removes_the_temporary_files_of_killed_writes_but_not_of_running_ones(tmp_path):
+    import os
+
+    store = Store(tmp_path)
+    store.save("pages", "p.md", "k" * 64, {"n": 1})
+    killed, running = tmp_path / "pages" / ".p.md.kkkk.json.abc.tmp", tmp_path / "pages" / ".p.md.jjjj.json.def.tmp"
+    for path in (killed, running):
+        path.write_text('{"half a', encoding="utf-8")
+    old = killed.stat().st_mtime - cache.STALE_WRITE - 1
+    os.utime(killed, (old, old))
+    store.prune()
+    assert not killed.exists() and running.exists()
+    assert Store(tmp_path).load("pages", "p.md", "k" * 64) == {"n": 1}
+
+
 @pytest.mark.parametrize("module", ["pkg_digest_demo", "pkg_digest_demo.part"])
 def test_a_modules_digest_ignores_comments_but_not_code_nor_other_modules(tmp_path, monkeypatch, module):
     package = tmp_path / "pkg_digest_demo"

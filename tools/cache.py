@@ -31,6 +31,7 @@ import os
 import platform
 import re
 import sys
+import time
 import tokenize
 from pathlib import Path
 
@@ -42,6 +43,7 @@ CONSTRAINTS = ROOT / "constraints.txt"
 FORMAT = 3  # bump when the layout of entries changes
 OFF = {"off", "0", "no", "false"}
 KEEP = 4  # entries kept per page and kind: the one in use and the most recently used others
+STALE_WRITE = 3600  # seconds after which a temporary file of a write is one that was killed
 
 log = logging.getLogger("site.cache")
 if not log.handlers:
@@ -293,9 +295,18 @@ class Store:
         self.used.add(path)
 
     def prune(self) -> None:
-        """Per page and kind, keep the entry this build used and the most recently used others."""
+        """Per page and kind, keep the entry this build used and the most recently used others;
+        remove the temporary files of writes that were killed midway (an hour old: a write still
+        running in another build is never that old)."""
         if self.folder is None or not self.folder.is_dir():
             return
+        now = time.time()
+        for path in self.folder.glob("*/.*.tmp"):
+            try:
+                if now - path.stat().st_mtime > STALE_WRITE:
+                    path.unlink()
+            except OSError:
+                pass
         groups: dict[tuple[Path, str], list[Path]] = {}
         for path in self.folder.glob("*/*.json"):
             groups.setdefault((path.parent, path.name.rsplit(".", 2)[0]), []).append(path)

@@ -184,6 +184,27 @@ def read(path: Path, rule: ExecRule | None = None) -> Chapter:
     return parse(Path(path).read_text(encoding="utf-8"), Path(path), rule)
 
 
+def front_matter_lines(source: Path, markdown: str) -> int:
+    """Lines MkDocs removed from the top of the file (front matter) before handing over markdown."""
+    text = Path(source).read_text(encoding="utf-8")
+    return text[: len(text) - len(markdown)].count("\n") if text.endswith(markdown) else 0
+
+
+def page(source: Path, markdown: str, rule: ExecRule) -> Chapter:
+    """A page's model from the Markdown MkDocs hands over (front matter removed), lines as the file's."""
+    return parse(markdown, Path(source), rule, front_matter_lines(source, markdown))
+
+
+def read_page(source: Path, rule: ExecRule) -> Chapter:
+    """A page's model read as MkDocs reads the page (BOM dropped, front matter removed), before
+    MkDocs itself does: to plan its run early (tools/parallel.py)."""
+    from mkdocs.utils import meta
+
+    with open(source, encoding="utf-8-sig", errors="strict") as handle:
+        markdown, _ = meta.get_data(handle.read())
+    return page(source, markdown, rule)
+
+
 def _dedent(text: str, width: int) -> str:
     strip = len(text) - len(text.lstrip(" \t"))
     return text[min(strip, width) :]

@@ -29,7 +29,6 @@ from markdown_exec import base_format
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
-from mkdocs.utils import meta
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # hooks are loaded by file path; make `tools` importable
@@ -163,12 +162,9 @@ def on_nav(nav, config, files):
     for file in files.documentation_pages():
         if not file.src_uri.endswith(".md"):
             continue
-        source = Path(file.abs_src_path)
-        with open(source, encoding="utf-8-sig", errors="strict") as handle:  # as MkDocs reads a page
-            markdown, _ = meta.get_data(handle.read())
-        name = chapter.relative(source, Path(config.config_file_path).parent)
+        name = chapter.relative(Path(file.abs_src_path), Path(config.config_file_path).parent)
         try:
-            pages.append((chapter.parse(markdown, source, _rule, _front_matter_lines(source, markdown)), name))
+            pages.append((chapter.read_page(Path(file.abs_src_path), _rule), name))
         except chapter.ChapterError:
             continue  # reported, with its line, when the page itself is converted
         if notebook_pages.is_chapter(file.src_uri):
@@ -194,7 +190,7 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     source = Path(page.file.abs_src_path)
     name = chapter.relative(source, Path(config.config_file_path).parent)  # "docs/chapters/x.md"
     try:
-        model = chapter.parse(markdown, source, _rule, _front_matter_lines(source, markdown))
+        model = chapter.page(source, markdown, _rule)
         fold.check(model)
         plan = _build.runner.plan(model, name)
     except chapter.ChapterError as error:
@@ -249,8 +245,3 @@ def on_post_template(output: str, template_name: str, config) -> str:
 def _drop_option(fence: str, key: str) -> str:
     return re.sub(rf"""\s*\b{key}=(?:"[^"]*"|'[^']*'|\S+)""", "", fence)
 
-
-def _front_matter_lines(source: Path, markdown: str) -> int:
-    """Lines MkDocs removed from the top of the file (front matter) before handing us markdown."""
-    text = source.read_text(encoding="utf-8")
-    return text[: len(text) - len(markdown)].count("\n") if text.endswith(markdown) else 0
