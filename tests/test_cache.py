@@ -102,6 +102,27 @@ def test_the_build_code_digest_covers_every_file_of_the_build_and_nothing_else(n
     assert cache.build_code() != before
 
 
+@pytest.mark.site
+def test_a_warm_build_shows_a_changed_front_matter_title(tmp_path):
+    """MkDocs removes the front matter before the page's Markdown reaches the build: the render
+    cache must still see a change of its title."""
+    from tests.helpers import mkdocs_build, write_docs
+
+    env = {"SITE_CACHE": "on", "SITE_CACHE_DIR": str(tmp_path / "cache")}
+    page = '---\ntitle: {}\n---\n\n# Heading\n\n```python exec="on" result="text"\nprint(6 * 7)\n```\n'
+    docs = write_docs(tmp_path, {"index.md": "# Home\n", "p.md": page.format("Old title")})
+    site = tmp_path / "site"  # one site folder, so one configuration: only the page changes
+    for _ in ("runs", "replays"):  # the second build stores the page's render
+        assert mkdocs_build(site, docs, nav=["index.md", "p.md"], env=env).returncode == 0
+    (docs / "p.md").write_text(page.format("New title"), encoding="utf-8")
+    edited = mkdocs_build(site, docs, nav=["index.md", "p.md"], env=env)
+    assert edited.returncode == 0, edited.stderr
+    assert "replayed 1 page(s)" in edited.stderr  # the run was replayed; the title is the new one
+    for built_page in (site / "index.html", site / "p" / "index.html"):  # the navigation names it by its title
+        text = built_page.read_text(encoding="utf-8")
+        assert "New title" in text and "Old title" not in text, built_page
+
+
 def test_prune_keeps_the_used_entry_and_the_most_recent_others(tmp_path):
     store = Store(tmp_path)
     for n in range(7):
@@ -335,6 +356,11 @@ def test_a_page_reruns_only_for_the_package_modules_it_imports(site_cache, tmp_p
     sentence = "took {span} conv2d's time: {where}."
     project.edit(timing, sentence, "took {span} of conv2d's time: {where}.")  # a saved function of literate.timing
     assert sorted(ran(built(project, tmp_path / "timing-edit"))[0]) == ["docs/chapters/faster.md", timing]
+    # The pages show the new outputs, in that build and in the next, which replays them: a page's
+    # rendered HTML is keyed on its outputs, not only on its code.
+    assert "of conv2d's time:" in (tmp_path / "timing-edit" / "chapters" / "faster" / "index.html").read_text("utf-8")
+    assert ran(built(project, tmp_path / "timing-warm"))[0] == []
+    assert "of conv2d's time:" in (tmp_path / "timing-warm" / "chapters" / "faster" / "index.html").read_text("utf-8")
     # A block of the drawing appendix (not a saved one) starts to import literate.timing: its
     # own code changed, so it runs...
     project.edit(drawing, "show(log_plot([2.0 ** -k", "import literate.timing\n\nshow(log_plot([2.0 ** -k")

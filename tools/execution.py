@@ -44,6 +44,8 @@ from markdown_exec import ExecutionError, code_block
 from mkdocs.exceptions import PluginError
 
 from tools import shards
+
+_log = logging.getLogger("mkdocs.hooks")
 from tools.cache import Store, digest, module_digest
 from tools.package_sync import PACKAGE, forget_package
 from tools.chapter import Block, Chapter, ChapterError
@@ -185,7 +187,7 @@ class Runner:
         self.prerun: dict[str, dict] = {}  # page -> a clean run of it by a worker of this build
         self.pending: dict[str, tuple[Chapter, Future]] = {}  # page -> its run in a worker (tools/parallel.py)
         self.pool: Executor | None = None  # the workers
-        self.converted: dict[str, dict] = {}  # page -> its notebook page, converted by its worker
+        self.notebooks: dict[str, dict] = {}  # page -> its notebook page, as its worker converted it
         self.digests: dict[str, str] = {}  # the package's modules' code, as this build found it
         self.imported: dict[str, dict[str, str]] = {}  # page -> the package's modules its run imported
         self.sessions: dict[str, ModuleType] = {}
@@ -224,13 +226,15 @@ class Runner:
         try:
             result = future.result()
         except Exception as error:  # the worker died (killed, out of memory): the page runs here
-            logging.getLogger("mkdocs.hooks").info("%s: its worker process failed (%s); it runs in the build's process",
-                                                   name, error)
+            _log.info("%s: its worker process failed (%s); it runs in the build's process", name, error)
             return
         if result["ok"]:
             self.adopt(model, name, result["outputs"], result["seconds"], result["modules"])
             if result["notebook"] is not None:
-                self.converted[name] = result["notebook"]
+                self.notebooks[name] = result["notebook"]
+            elif "notebook_error" in result:
+                _log.info("%s: its worker could not convert its notebook page; MkDocs converts it:\n%s",
+                          name, result["notebook_error"])
 
     def current(self, modules: dict[str, str] | None) -> bool:
         """Whether the package's modules a run imported still have the code they had then."""
@@ -350,9 +354,11 @@ class Runner:
                      "(this site is for filling the cache, not for publishing)")
         return line
 
-    def close(self) -> None:
-        if self.pool is not None:  # a failed build: pages still waiting are not started
-            self.pool.shutdown(wait=True, cancel_futures=True)
+    def close(self, failed: bool = False) -> None:
+        """End the build's sessions and its workers: pages still waiting are not started; after a
+        failed build, the pages running are not waited for (their blocks' limits still bound them)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=not failed, cancel_futures=True)
             self.pool = None
         self.pending.clear()
         for module in self.sessions.values():

@@ -62,8 +62,8 @@ class _Build:
         page_cache.SearchEntries(self.store, configuration_key).wrap(config.plugins.get("material/search"))
         self.models: dict[str, tuple[chapter.Chapter, str]] = {}  # src_uri -> the page's model and name
 
-    def close(self) -> None:
-        self.runner.close()
+    def close(self, failed: bool = False) -> None:
+        self.runner.close(failed)
         self.notebooks.close()
 
 
@@ -116,8 +116,8 @@ def on_pre_build(config) -> None:
 
 def on_post_build(config) -> None:
     log.info(_build.runner.summary())
-    if _build.notebooks.from_workers:
-        log.info(f"Notebook pages converted in worker processes: {_build.notebooks.from_workers}")
+    if _build.notebooks.converted_in_workers:
+        log.info(f"Notebook pages converted in worker processes: {_build.notebooks.converted_in_workers}")
     found = report.rows(_build.runner)
     where = report.path_for(config.site_dir)
     report.write(found, where)
@@ -131,13 +131,13 @@ def on_post_build(config) -> None:
 
 
 def on_build_error(error) -> None:
-    _close()  # no temporary notebook folder left behind by a failed build
+    _close(failed=True)  # no temporary notebook folder left behind by a failed build
 
 
-def _close() -> None:
+def _close(failed: bool = False) -> None:
     global _build
     if _build is not None:
-        _build.close()
+        _build.close(failed)
         _build = None
 
 
@@ -206,7 +206,8 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
         lines[n] = f"{line.rstrip()} {options}"
     markdown = wheel.with_install_line("\n".join(lines), _build.notebooks.requirement)
     replayed = plan.replay is not None or not plan.blocks
-    _build.renders.wrap(page, markdown, plan.key if replayed else None, files, lambda: _build.runner.replayed(name))
+    run = cache.digest({"run": plan.key, "outputs": plan.replay}) if replayed else None  # what the page shows
+    _build.renders.wrap(page, markdown, run, files, lambda: _build.runner.replayed(name))
     return markdown
 
 
@@ -216,7 +217,7 @@ def on_page_content(html: str, page, config, files) -> str:
         model, name = _build.models[page.file.src_uri]
         outputs = _build.runner.finish(name)
         if notebook_pages.is_chapter(page.file.src_uri):
-            _build.notebooks.write(model, name, page.file.src_uri, outputs, _build.runner.converted.pop(name, None))
+            _build.notebooks.write(model, name, page.file.src_uri, outputs, _build.runner.notebooks.pop(name, None))
     if page.file.src_uri.startswith(notebook_pages.NOTEBOOKS):
         notebook_pages.fix_page(page)
     _build.math.collect(page, html)

@@ -3,7 +3,9 @@
 Every chapter in ``docs/chapters/`` is also offered as ``notebooks/<name>.ipynb``, written from the
 chapter and the outputs its page recorded in the same build (the chapter runs once per build).
 mkdocs-jupyter renders it with nbconvert; that rendering is cached by the notebook's bytes, the
-plugin's options and the environment, so an unchanged notebook is not converted again.
+plugin's options, the environment and the build's code, so an unchanged notebook is not converted
+again. In a parallel build, the worker that ran a chapter converts its notebook page (`convert`),
+and the build uses that render when it was made from the very notebook the build writes.
 """
 
 from __future__ import annotations
@@ -102,8 +104,8 @@ class Notebooks:
         self.environment_key = environment_key
         self.folder = Path(tempfile.mkdtemp(prefix="site-notebooks-"))
         self.requirement = ""  # what pip installs the package from the site with (set with the wheel)
-        self.converted: dict[str, dict] = {}  # notebook src_uri -> its render, made by a worker (`convert`)
-        self.from_workers = 0  # how many of this build's notebook pages a worker converted
+        self.from_workers: dict[str, dict] = {}  # notebook src_uri -> its render, made by a worker (`convert`)
+        self.converted_in_workers = 0  # how many of this build's notebook pages a worker converted
 
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -122,8 +124,8 @@ class Notebooks:
         text = notebook_text(model, name, outputs, self.requirement)
         write_atomic(self.folder / notebook_uri(src_uri), text)
         if converted is not None and converted["notebook"] == digest(text):
-            self.converted[notebook_uri(src_uri)] = converted["render"]
-            self.from_workers += 1
+            self.from_workers[notebook_uri(src_uri)] = converted["render"]
+            self.converted_in_workers += 1
 
     def cache_rendering(self, page, plugin_config: dict) -> None:
         """Make mkdocs-jupyter's render of a notebook page fit the site (`fit_content`), and cache
@@ -142,7 +144,7 @@ class Notebooks:
         options = {k: v for k, v in plugin_config.items() if k not in ("cache", "cache_dir")}
         key = digest({"notebook": path.read_text(encoding="utf-8"), "options": repr(sorted(options.items())),
                       "environment": self.environment_key, "code": build_code()})
-        cache_render(page, self.store, KIND, key, made=self.converted.pop(page.file.src_uri, None))
+        cache_render(page, self.store, KIND, key, made=self.from_workers.pop(page.file.src_uri, None))
 
 
 def _math_markup(html: str) -> str:

@@ -125,11 +125,13 @@ class Renders:
     def wrap(self, page, markdown: str, run_key: str | None, files, on_hit) -> None:
         """Serve page.render from the cache when its Markdown, run, files and configuration are unchanged.
 
-        run_key: the key of the page's replayed run (None when its blocks really execute, which
-        happens inside render and must not be skipped).
+        run_key: a key of the page's replayed run and its outputs (None when its blocks really
+        execute, which happens inside render and must not be skipped). The front matter (page.meta,
+        which MkDocs removed from markdown) is part of the key: its title is the page's.
         """
-        key = None if run_key is None else digest({"markdown": markdown, "page": page.file.src_uri, "url": page.url,
-                                                   "run": run_key, "files": files_key(files), "config": self.key})
+        key = None if run_key is None else digest({"markdown": markdown, "meta": repr(page.meta), "page": page.file.src_uri,
+                                                   "url": page.url, "run": run_key, "files": files_key(files),
+                                                   "config": self.key})
         cache_render(page, self.store, PAGES, key, on_hit)
 
 

@@ -14,8 +14,9 @@ only (`Runner.cached`) and adopts its clean run (`Runner.adopt`): stored in the 
 replayed, so the site is byte for byte the serial build's (the tests build the whole site both
 ways and compare it). A page whose run fails in a worker, or whose worker died, is simply run
 again, serially, when MkDocs renders it, and fails there with its file:line and traceback as
-always. Workers are started fresh (`spawn`), so each imports the package as the tangler just
-wrote it.
+always; a notebook page a worker could not convert is converted by MkDocs. Workers are forked from
+a fork server (`_context`), a fresh process that has imported torch and nbconvert but nothing of
+the project, so each imports the package as the tangler just wrote it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import site
+import sys
 import time
+import traceback
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -37,11 +40,19 @@ from tools.package_sync import forget_package
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity, where the platform tells it)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
 def jobs() -> int:
     """How many pages may run at once: JOBS, else every core."""
     value = os.environ.get("JOBS", "").strip()
     if not value:
-        return os.cpu_count() or 1
+        return cores()
     if not value.isdigit() or int(value) < 1:
         raise PluginError(f"JOBS={value!r}: give a positive number of worker processes (1 for a serial build)")
     return int(value)
@@ -71,6 +82,7 @@ def run_page(path: str, name: str, blocks: list[tuple[int, str, float]], threads
     import torch
 
     torch.set_num_threads(threads)
+    sys.dont_write_bytecode = True  # no .pyc in literate/, which `mkdocs serve` watches
     forget_package()  # a worker runs page after page: each records what it imports itself
     module = new_session(name)
     outputs, seconds = [], {}
@@ -87,7 +99,10 @@ def run_page(path: str, name: str, blocks: list[tuple[int, str, float]], threads
 
         model, requirement, options = notebook
         printed = dict(zip((line for line, _, _ in blocks), outputs))
-        result["notebook"] = notebook_pages.convert(model, name, printed, requirement, options)
+        try:
+            result["notebook"] = notebook_pages.convert(model, name, printed, requirement, options)
+        except Exception:  # the run stands; MkDocs converts the notebook page, and reports what fails
+            result["notebook_error"] = traceback.format_exc(limit=-3)
     return result
 
 
@@ -101,17 +116,16 @@ def prerun(runner: Runner, pages: list, workers: int, notebooks: dict[str, tuple
     if workers < 2 or len(todo) < 2:
         return []
     count = min(workers, len(todo))
-    threads = max(1, (os.cpu_count() or 1) // count)  # the machine's cores, shared: none oversubscribed
+    threads = max(1, cores() // count)  # the cores, shared out among the workers
     context = _context()
     # Workers find this project's `tools` as the build did when MkDocs loaded the hooks (MkDocs puts
     # sys.path back afterwards, and a spawned worker starts from the build's sys.path).
-    pool = ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=site.addsitedir,
-                               initargs=(str(ROOT),))
+    pool = runner.pool = ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=site.addsitedir,
+                                             initargs=(str(ROOT),))  # the runner shuts it down, whatever happens
     for model, name in todo:
         spec = (notebooks or {}).get(name)
         future = pool.submit(run_page, str(model.path), name,
                              [(b.line, b.code, block_timeout(b, runner.timeout)) for b in model.executed],
                              threads, None if spec is None else (model, *spec))
         runner.pending[name] = (model, future)
-    runner.pool = pool
     return [name for _, name in todo]

@@ -6,8 +6,9 @@ what it uses, why nothing public does the job, and the version it was checked ag
 tries the upstream behaviour the reach depends on and says what changed when it no longer holds:
 
 - the build runs the cheap probes when it starts (`check`, from the hooks' config event), so an
-  upgrade that breaks a reach fails the build at once with the reach's message, not later with a
-  traceback or, worse, with a page that is quietly wrong;
+  upgrade that breaks one of those reaches fails the build at once with the reach's message, not
+  later with a traceback or, worse, with a page that is quietly wrong; the one probe that converts
+  a notebook (about 0.3 s) runs only in the tests, like every other;
 - tests/test_upstream.py runs every probe, and checks that each version named here is the one
   constraints.txt pins: an upgrade cannot land without someone re-checking its reaches.
 
@@ -156,8 +157,7 @@ def convert_notebook(path: str, options: dict) -> tuple[str, list, str] | None:
     worker that ran a chapter's blocks also converts its notebook (tools/parallel.py). The
     plugin converts only inside a page's render, so convert_notebook makes the same calls its
     render makes: nb2html with the page's options, and _get_nb_toc_tokens for the contents and
-    title. The whole site built on every core equals the serial build (tests/test_parallel.py).""",
-        at_build=False)
+    title. The whole site built on every core equals the serial build (tests/test_parallel.py).""")
 def _probe_convert() -> str | None:
     import ast
     import textwrap
