@@ -25,11 +25,11 @@ PAGES = {f"p{n}.md": f'# Page {n}\n\n```python exec="on" result="text"\nimport t
          for n in range(6)}
 
 
-def wait_until(condition, what: str, process: subprocess.Popen, seconds: float = 120) -> None:
+def wait_until(condition, what: str, process: subprocess.Popen | None, seconds: float = 120) -> None:
     """Poll for a condition (a file appearing, a count reached); fail naming it if it never comes."""
     deadline = time.monotonic() + seconds
     while not condition():
-        if process.poll() is not None:
+        if process is not None and process.poll() is not None:
             return  # the build finished first: killing it now is the "after the end" case
         assert time.monotonic() < deadline, f"never saw {what}"
         time.sleep(0.02)
@@ -74,6 +74,42 @@ def test_a_build_killed_at_any_point_leaves_a_cache_the_next_build_trusts(tmp_pa
     assert differing_files(tmp_path / "cold", tmp_path / "after") == []
     again = mkdocs_build(tmp_path / "again", docs, nav=list(PAGES), env={"SITE_CACHE": "on", "SITE_CACHE_DIR": str(cache)})
     assert "Code blocks: ran 0 page(s)" in again.stderr  # the cache the killed build left is whole now
+
+
+def test_a_failed_parallel_build_leaves_no_process_behind(tmp_path):
+    """A page fails while a worker is still running another: the build fails at the bad page's line,
+    and once it has exited, no worker or fork server of it is left."""
+    if not Path("/proc/self/stat").is_file():
+        pytest.skip("reads the process table from /proc")
+    pages = {"a.md": '# A\n\n```python exec="on"\nx = 1 / 0\n```\n',
+             "b.md": '# B\n\n```python exec="on" result="text"\nimport time\ntime.sleep(2)\nprint(2)\n```\n',
+             "c.md": '# C\n\n```python exec="on" result="text"\nprint(3)\n```\n'}
+    docs = write_docs(tmp_path, pages)
+    assert mkdocs_build(tmp_path / "site", docs, nav=list(pages)).returncode != 0  # writes the config file
+    env = {**os.environ, "SITE_CACHE": "off", "JOBS": "2", "NO_MKDOCS_2_WARNING": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "mkdocs", "build", "--strict", "-f",
+                                str(tmp_path / "site-mkdocs.yml"), "-d", str(tmp_path / "site")], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        log, _ = process.communicate(timeout=300)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode != 0 and "Running 3 page(s) in worker processes" in log
+    assert "ZeroDivisionError" in log and 'a.md", line 4' in log
+    wait_until(lambda: not _group_alive(process.pid), "the build's processes all gone", process=None)
+
+
+def _group_alive(group: int) -> bool:
+    """Whether a process of this group still runs (an exited one that nobody reaped does not)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()  # after "pid (name)": state, ppid, pgrp
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == group and fields[0] != "Z":
+            return True
+    return False
 
 
 @pytest.mark.heavy

@@ -356,7 +356,8 @@ class Runner:
 
     def close(self, failed: bool = False) -> None:
         """End the build's sessions and its workers: pages still waiting are not started; after a
-        failed build, the pages running are not waited for (their blocks' limits still bound them)."""
+        failed build, the pages running are not waited for here (serve goes on at once; a `mkdocs
+        build` process lets them end before it exits, as their blocks' limits bound them)."""
         if self.pool is not None:
             self.pool.shutdown(wait=not failed, cancel_futures=True)
             self.pool = None
