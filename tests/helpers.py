@@ -48,32 +48,41 @@ def mkdocs_build(
     is a cold build (SITE_CACHE=off) unless env says otherwise: the suite tests a fresh execution.
     extra: settings of mkdocs.yml's `extra` to change (merged into the inherited ones).
     """
-    config_file = ROOT / "mkdocs.yml"
-    if docs_dir is not None or nav is not None or extra is not None:
-        from mkdocs.utils.yaml import yaml_load
-
-        with open(config_file, encoding="utf-8") as handle:
-            base = yaml_load(handle)
-        # Inherit the real configuration; only paths that are relative to it are made absolute.
-        config = {
-            "INHERIT": str(config_file),
-            "docs_dir": str(docs_dir or ROOT / "docs"),
-            "hooks": [str(ROOT / hook) for hook in base["hooks"]],
-            "theme": {"custom_dir": str(ROOT / base["theme"]["custom_dir"])},
-            "watch": [str(ROOT / path) for path in base.get("watch", [])],
-        }
-        if nav is not None:
-            config["nav"] = nav
-        if extra is not None:
-            config["extra"] = {**base.get("extra", {}), **extra}
-        config_file = Path(site_dir).parent / f"{Path(site_dir).name}-mkdocs.yml"
-        config_file.write_text(yaml.safe_dump(config), encoding="utf-8")
+    config_file = config_for(site_dir, docs_dir, nav, extra)
     clean = {k: v for k, v in os.environ.items() if k not in ("SITE_URL", "REPO_URL", "REPO_BRANCH")}
     # JOBS=1: the suite already builds on every core (pytest-xdist); tests/test_parallel.py checks
     # that a build whose pages run in worker processes equals this serial one.
     env = {**clean, "NO_MKDOCS_2_WARNING": "1", "PYTHONHASHSEED": "0", "SITE_CACHE": "off", "JOBS": "1", **(env or {})}
     command = [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config_file), "-d", str(site_dir)]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+
+def config_for(site_dir: Path, docs_dir: Path | None = None, nav: list | None = None,
+               extra: dict | None = None) -> Path:
+    """The configuration file mkdocs_build builds site_dir with: mkdocs.yml itself, or, with
+    docs_dir, nav or extra, a file beside site_dir that inherits it and changes those."""
+    config_file = ROOT / "mkdocs.yml"
+    if docs_dir is None and nav is None and extra is None:
+        return config_file
+    from mkdocs.utils.yaml import yaml_load
+
+    with open(config_file, encoding="utf-8") as handle:
+        base = yaml_load(handle)
+    # Inherit the real configuration; only paths that are relative to it are made absolute.
+    config = {
+        "INHERIT": str(config_file),
+        "docs_dir": str(docs_dir or ROOT / "docs"),
+        "hooks": [str(ROOT / hook) for hook in base["hooks"]],
+        "theme": {"custom_dir": str(ROOT / base["theme"]["custom_dir"])},
+        "watch": [str(ROOT / path) for path in base.get("watch", [])],
+    }
+    if nav is not None:
+        config["nav"] = nav
+    if extra is not None:
+        config["extra"] = {**base.get("extra", {}), **extra}
+    written = Path(site_dir).parent / f"{Path(site_dir).name}-mkdocs.yml"
+    written.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return written
 
 
 def page_text(page: Path) -> str:

