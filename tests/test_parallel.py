@@ -1,12 +1,20 @@
 """tools/parallel.py: pages run in worker processes give the serial build's site, byte for byte;
-a failing page is still reported at its file:line; a cached page costs no worker."""
+a failing page is still reported at its file:line; a cached page costs no worker; a notebook page
+a worker could not convert is converted by MkDocs."""
 
 from __future__ import annotations
+
+import logging
+import sys
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
 from tests.helpers import mkdocs_build, write_docs
 from tools import parallel
+from tools.cache import Store
+from tools.notebook_pages import Notebooks
 from tools.workspace import ROOT, differing_files
 
 pytestmark = pytest.mark.site
@@ -35,7 +43,7 @@ def test_pages_run_in_workers_give_the_serial_builds_site(tmp_path):
     assert "worker processes" not in serial.stderr
     together = build(tmp_path, "parallel", 2)
     assert together.returncode == 0, together.stderr
-    assert "Running 3 page(s) in worker processes" in together.stderr
+    assert "Running 3 page(s) in worker processes forked from the build's" in together.stderr
     assert "Code blocks: ran 3 page(s)" in together.stderr and "replayed 0 page(s)" in together.stderr  # runs
     assert "3 of the runs in worker processes" in together.stderr
     site = {name: tmp_path / name / "site" for name in ("serial", "parallel")}
@@ -90,3 +98,64 @@ def test_the_whole_site_built_on_every_core_is_the_serial_builds(site, tmp_path)
     chapters = len(list((ROOT / "docs" / "chapters").glob("*.md")))
     assert f"Notebook pages converted in worker processes: {chapters}" in result.stderr  # every one, not MkDocs
     assert differing_files(site, tmp_path / "site") == []
+
+
+def test_workers_fork_from_the_build_only_where_that_is_safe(monkeypatch):
+    monkeypatch.setattr(parallel.threading, "active_count", lambda: 1)  # as in `mkdocs build`
+    monkeypatch.delitem(sys.modules, "torch", raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert parallel._context().get_start_method() == "fork"
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert parallel._context().get_start_method() == "forkserver"
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setitem(sys.modules, "torch", sys)  # PyTorch imported: its thread pools do not survive a fork
+    assert parallel._context().get_start_method() == "forkserver"
+    monkeypatch.delitem(sys.modules, "torch")
+    monkeypatch.setattr(parallel.threading, "active_count", lambda: 3)  # `mkdocs serve`: its server's threads
+    assert parallel._context().get_start_method() == "forkserver"
+
+
+def test_a_notebook_page_a_worker_could_not_convert_is_converted_by_mkdocs(tmp_path, caplog):
+    from mkdocs_jupyter.plugin import Plugin
+
+    caplog.set_level(logging.INFO, logger="mkdocs")
+    plugin = Plugin()
+    plugin.load_config({"cache": False})
+    failed = parallel.convert_notebook(str(tmp_path / "missing.ipynb"), dict(plugin.config))
+    assert "missing.ipynb" in failed["error"]  # the worker reports it rather than raising
+    notebooks = Notebooks(Store(None), "environment")
+    try:
+        outcomes = {"failed": failed, "died": BrokenProcessPool("a worker was killed"), "left": {"render": None},
+                    "made": {"render": {"content": "<p>made</p>"}}}
+        for name, outcome in outcomes.items():
+            future = Future()
+            future.set_exception(outcome) if isinstance(outcome, Exception) else future.set_result(outcome)
+            notebooks.from_workers[f"notebooks/{name}.ipynb"] = future
+        renders = {name: notebooks._converted(f"notebooks/{name}.ipynb") for name in outcomes}
+    finally:
+        notebooks.close()
+    assert renders == {"failed": None, "died": None, "left": None, "made": {"content": "<p>made</p>"}}
+    assert notebooks.converted_in_workers == 1
+    assert "notebooks/failed.ipynb: a worker could not convert it; MkDocs converts it" in caplog.text
+    assert "notebooks/died.ipynb: its worker process failed (a worker was killed)" in caplog.text
+
+
+def test_a_chapter_whose_workers_died_has_its_notebook_page_converted_by_mkdocs(tmp_path, caplog):
+    from tools.chapter import ExecRule, read_page
+
+    class Broken:
+        def submit(self, *args):
+            raise BrokenProcessPool("a worker was killed")
+
+    caplog.set_level(logging.INFO, logger="mkdocs")
+    source = tmp_path / "x.md"
+    source.write_text('# X\n\n```python exec="on"\nprint(1)\n```\n', encoding="utf-8")
+    model = read_page(source, ExecRule(frozenset({"python"})))
+    notebooks = Notebooks(Store(None), "environment")
+    try:
+        notebooks.write(model, "docs/chapters/x.md", "chapters/x.md", {3: "1\n"}, {}, Broken())
+        assert (notebooks.folder / "notebooks" / "x.ipynb").is_file()  # written for MkDocs to convert
+    finally:
+        notebooks.close()
+    assert notebooks.from_workers == {}
+    assert "notebooks/x.ipynb: no worker can convert it (a worker was killed)" in caplog.text

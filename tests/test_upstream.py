@@ -62,6 +62,22 @@ def test_a_formatter_table_that_is_no_longer_consulted_is_caught(monkeypatch):
     assert message is not None and "markdown_exec.formatters, entries replaced no longer holds" in message
 
 
+def test_a_search_index_that_changes_more_than_its_entries_is_caught(monkeypatch):
+    """Entries made ahead of time are taken off the list: an index that also kept other state would
+    be left changed."""
+    from material.plugins.search.plugin import SearchIndex
+
+    add = SearchIndex.add_entry_from_context
+
+    def remembering(self, page):
+        self.last_page = page.url
+        return add(self, page)
+
+    monkeypatch.setattr(SearchIndex, "add_entry_from_context", remembering)
+    message = _reach("SearchPlugin.search_index, SearchIndex.add_entry_from_context, .entries and .config").failure()
+    assert message is not None and "now changes the index besides its entry list" in message
+
+
 def test_a_probe_that_raises_is_reported_not_propagated():
     def broken():
         raise AttributeError("'Page' object has no attribute 'render'")

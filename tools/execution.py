@@ -187,7 +187,6 @@ class Runner:
         self.prerun: dict[str, dict] = {}  # page -> a clean run of it by a worker of this build
         self.pending: dict[str, tuple[Chapter, Future]] = {}  # page -> its run in a worker (tools/parallel.py)
         self.pool: Executor | None = None  # the workers
-        self.notebooks: dict[str, dict] = {}  # page -> its notebook page, as its worker converted it
         self.digests: dict[str, str] = {}  # the package's modules' code, as this build found it
         self.imported: dict[str, dict[str, str]] = {}  # page -> the package's modules its run imported
         self.sessions: dict[str, ModuleType] = {}
@@ -230,11 +229,6 @@ class Runner:
             return
         if result["ok"]:
             self.adopt(model, name, result["outputs"], result["seconds"], result["modules"])
-            if result["notebook"] is not None:
-                self.notebooks[name] = result["notebook"]
-            elif "notebook_error" in result:
-                _log.info("%s: its worker could not convert its notebook page; MkDocs converts it:\n%s",
-                          name, result["notebook_error"])
 
     def current(self, modules: dict[str, str] | None) -> bool:
         """Whether the package's modules a run imported still have the code they had then."""

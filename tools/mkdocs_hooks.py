@@ -59,8 +59,22 @@ class _Build:
         self.math_font: File | None = None  # its content is known once every page's math is
         configuration_key = page_cache.configuration_key(config, environment_key)
         self.renders = page_cache.Renders(self.store, configuration_key)
-        page_cache.SearchEntries(self.store, configuration_key).wrap(config.plugins.get("material/search"))
+        self.search = page_cache.SearchEntries(self.store, configuration_key)
+        self.search.wrap(config.plugins.get("material/search"))
         self.models: dict[str, tuple[chapter.Chapter, str]] = {}  # src_uri -> the page's model and name
+        self.markdown_pages: list = []  # the Markdown pages MkDocs has converted, in order
+        self.markdown_done = False
+
+    def markdown_pages_done(self) -> None:
+        """MkDocs has converted every Markdown page and turns to the notebook pages, which workers
+        may still be converting: what the Markdown pages need once every page is converted (their
+        math, the font it is drawn in, their search entries) is made now, rather than after the
+        last notebook page; on_env and the search index then do only what is left, if anything."""
+        if not self.markdown_done:
+            self.markdown_done = True
+            self.math.render_all()
+            math_font.build(self.store, self.math.drawn)
+            self.search.prepare(self.markdown_pages)
 
     def close(self, failed: bool = False) -> None:
         self.runner.close(failed)
@@ -156,9 +170,8 @@ def on_files(files, config):
 
 def on_nav(nav, config, files):
     """Before any page is converted: hand the pages whose blocks must run to workers, on every core
-    (JOBS), with the notebook pages of the chapters among them."""
-    pages, notebooks = [], {}
-    options = dict(config.plugins["mkdocs-jupyter"].config)
+    (JOBS); those workers then convert the notebook pages too (`on_page_content`)."""
+    pages = []
     for file in files.documentation_pages():
         if not file.src_uri.endswith(".md"):
             continue
@@ -167,20 +180,19 @@ def on_nav(nav, config, files):
             pages.append((chapter.read_page(Path(file.abs_src_path), _rule), name))
         except chapter.ChapterError:
             continue  # reported, with its line, when the page itself is converted
-        if notebook_pages.is_chapter(file.src_uri):
-            notebooks[name] = (_build.notebooks.requirement, options)
     try:
-        handed = parallel.prerun(_build.runner, pages, parallel.jobs(), notebooks)
+        handed, started = parallel.prerun(_build.runner, pages, parallel.jobs())
     except chapter.ChapterError:
         handed = []  # a bad option: the page reports it when it is converted
     if handed:
-        log.info(f"Running {len(handed)} page(s) in worker processes: {', '.join(handed)}")
+        log.info(f"Running {len(handed)} page(s) in worker processes {started}: {', '.join(handed)}")
     return nav
 
 
 @event_priority(-100)  # after mkdocs-jupyter has set up the notebook page's rendering
 def on_pre_page(page, config, files):
     if page.file.src_uri.startswith(notebook_pages.NOTEBOOKS):
+        _build.markdown_pages_done()
         _build.notebooks.cache_rendering(page, dict(config.plugins["mkdocs-jupyter"].config))
     return page
 
@@ -217,9 +229,12 @@ def on_page_content(html: str, page, config, files) -> str:
         model, name = _build.models[page.file.src_uri]
         outputs = _build.runner.finish(name)
         if notebook_pages.is_chapter(page.file.src_uri):
-            _build.notebooks.write(model, name, page.file.src_uri, outputs, _build.runner.notebooks.pop(name, None))
+            _build.notebooks.write(model, name, page.file.src_uri, outputs,
+                                   dict(config.plugins["mkdocs-jupyter"].config), _build.runner.pool)
     if page.file.src_uri.startswith(notebook_pages.NOTEBOOKS):
         notebook_pages.fix_page(page)
+    else:
+        _build.markdown_pages.append(page)
     _build.math.collect(page, html)
     return html
 

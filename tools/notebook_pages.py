@@ -4,8 +4,9 @@ Every chapter in ``docs/chapters/`` is also offered as ``notebooks/<name>.ipynb`
 chapter and the outputs its page recorded in the same build (the chapter runs once per build).
 mkdocs-jupyter renders it with nbconvert; that rendering is cached by the notebook's bytes, the
 plugin's options, the environment and the build's code, so an unchanged notebook is not converted
-again. In a parallel build, the worker that ran a chapter converts its notebook page (`convert`),
-and the build uses that render when it was made from the very notebook the build writes.
+again. In a parallel build, the build's workers convert the notebook pages the cache lacks
+(`convert`, handed over by `Notebooks.write` as soon as the chapter has run), from the very file
+MkDocs would convert, while MkDocs renders the other pages.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 import re
 import shutil
 import tempfile
+from concurrent.futures import Executor, Future
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
@@ -27,6 +29,8 @@ from tools.chapter import Chapter
 from tools.notebook import chapter_notebook, dumps
 from tools.page_cache import Warnings, cache_render, rendered
 from tools.wheel import with_install_line
+
+log = logging.getLogger("mkdocs.hooks")
 
 CHAPTERS = "chapters/"
 NOTEBOOKS = "notebooks/"
@@ -75,25 +79,20 @@ def notebook_text(model: Chapter, name: str, outputs: dict[int, str], requiremen
     return _written[key]
 
 
-def convert(model: Chapter, name: str, outputs: dict[int, str], requirement: str, options: dict) -> dict | None:
-    """In a worker process that has just run the chapter: its notebook page rendered as the build
-    renders it (mkdocs-jupyter's conversion, then `fit_content`), as the render cache stores a
-    page; None when mkdocs-jupyter's render must be left to do it."""
-    text = notebook_text(model, name, outputs, requirement)
+def convert(path: str, options: dict) -> dict | None:
+    """In a worker process: the notebook page of the notebook file at path, rendered as the build
+    renders it (mkdocs-jupyter's conversion with its options, then `fit_content`), as the render
+    cache stores a page; None when mkdocs-jupyter's render must be left to do it."""
     warnings = Warnings()
     logging.getLogger("mkdocs").addHandler(warnings)
     try:
-        with tempfile.TemporaryDirectory(prefix="site-notebook-") as folder:
-            path = Path(folder) / notebook_uri(model.path.name)
-            path.parent.mkdir(parents=True)
-            write_atomic(path, text)
-            made = upstream.convert_notebook(str(path), options)
+        made = upstream.convert_notebook(path, options)
     finally:
         logging.getLogger("mkdocs").removeHandler(warnings)
     if made is None or warnings.count:  # a warning is the build's to report: the page converts there
         return None
     body, toc_tokens, title = made
-    return {"notebook": digest(text), "render": rendered(fit_content(body), get_toc(toc_tokens), title)}
+    return rendered(fit_content(body), get_toc(toc_tokens), title)
 
 
 class Notebooks:
@@ -104,7 +103,7 @@ class Notebooks:
         self.environment_key = environment_key
         self.folder = Path(tempfile.mkdtemp(prefix="site-notebooks-"))
         self.requirement = ""  # what pip installs the package from the site with (set with the wheel)
-        self.from_workers: dict[str, dict] = {}  # notebook src_uri -> its render, made by a worker (`convert`)
+        self.from_workers: dict[str, Future] = {}  # notebook src_uri -> its render, made by a worker (`convert`)
         self.converted_in_workers = 0  # how many of this build's notebook pages a worker converted
 
     def close(self) -> None:
@@ -117,15 +116,43 @@ class Notebooks:
             # abs_src_path, which a File.generated would lose in the wrapper.
             files.append(File(notebook_uri(chapter.src_uri), str(self.folder), config.site_dir, config.use_directory_urls))
 
-    def write(self, model: Chapter, name: str, src_uri: str, outputs: dict[int, str],
-              converted: dict | None = None) -> None:
-        """Write the chapter's notebook; converted: its page as a worker rendered it (`convert`),
-        used when it was made from this very notebook."""
+    def write(self, model: Chapter, name: str, src_uri: str, outputs: dict[int, str], options: dict,
+              pool: Executor | None = None) -> None:
+        """Write the chapter's notebook; with a pool of workers (a parallel build), hand them the
+        conversion of its notebook page unless the cache has it. options: mkdocs-jupyter's."""
         text = notebook_text(model, name, outputs, self.requirement)
-        write_atomic(self.folder / notebook_uri(src_uri), text)
-        if converted is not None and converted["notebook"] == digest(text):
-            self.from_workers[notebook_uri(src_uri)] = converted["render"]
+        uri = notebook_uri(src_uri)
+        write_atomic(self.folder / uri, text)
+        if pool is not None and self.store.load(KIND, uri, self._key(text, options)) is None:
+            from tools.parallel import convert_notebook
+
+            try:
+                self.from_workers[uri] = pool.submit(convert_notebook, str(self.folder / uri), options)
+            except RuntimeError as error:  # a worker died, which breaks the pool: MkDocs converts the page
+                log.info("%s: no worker can convert it (%s); MkDocs converts it", uri, error)
+
+    def _key(self, text: str, options: dict) -> str:
+        """The render's key: the notebook, the plugin's options, the environment, the build's code."""
+        options = {k: v for k, v in options.items() if k not in ("cache", "cache_dir")}
+        return digest({"notebook": text, "options": repr(sorted(options.items())),
+                       "environment": self.environment_key, "code": build_code()})
+
+    def _converted(self, src_uri: str) -> dict | None:
+        """The notebook page's render, when a worker converted it (waiting for it); else None."""
+        future = self.from_workers.pop(src_uri, None)
+        if future is None:
+            return None
+        try:
+            result = future.result()
+        except Exception as error:  # the worker died, or the build is ending: MkDocs converts the page
+            log.info("%s: its worker process failed (%s); MkDocs converts it", src_uri, error)
+            return None
+        if "error" in result:
+            log.info("%s: a worker could not convert it; MkDocs converts it:\n%s", src_uri, result["error"])
+            return None
+        if result["render"] is not None:
             self.converted_in_workers += 1
+        return result["render"]
 
     def cache_rendering(self, page, plugin_config: dict) -> None:
         """Make mkdocs-jupyter's render of a notebook page fit the site (`fit_content`), and cache
@@ -141,10 +168,8 @@ class Notebooks:
             return fitted_render
 
         upstream.replace_render(page, fitted)
-        options = {k: v for k, v in plugin_config.items() if k not in ("cache", "cache_dir")}
-        key = digest({"notebook": path.read_text(encoding="utf-8"), "options": repr(sorted(options.items())),
-                      "environment": self.environment_key, "code": build_code()})
-        cache_render(page, self.store, KIND, key, made=self.from_workers.pop(page.file.src_uri, None))
+        key = self._key(path.read_text(encoding="utf-8"), plugin_config)
+        cache_render(page, self.store, KIND, key, made=self._converted(page.file.src_uri))
 
 
 def _math_markup(html: str) -> str:

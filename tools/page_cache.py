@@ -5,7 +5,8 @@
   HTML, table of contents, title and anchors come from the cache. Notebook pages use the same
   mechanism (`cache_render`), keyed by their notebook (`tools.notebook_pages`). A render that
   logged a warning is never stored, so a cached page cannot hide a warning a cold build would give.
-- The theme's search index entries of a page are kept by the page's HTML, address and contents.
+- The theme's search index entries of a page are kept by the page's HTML, address and contents;
+  in a parallel build, the Markdown pages' entries are made while the build waits for workers.
 - The theme's Jinja templates keep their compiled bytecode (checked against the template source).
 - In a long-lived process (`mkdocs serve`), a replayed block's HTML (its highlighted source and
   its output box) is kept by its code, options, output and the configuration, so a prose edit
@@ -136,32 +137,55 @@ class Renders:
 
 
 class SearchEntries:
-    """Wraps the theme's search index so a page's entries are computed once per content."""
+    """Wraps the theme's search index so a page's entries are computed once per content, and, while
+    the build waits for workers, ahead of time (`prepare`)."""
 
     def __init__(self, store: Store, key: str) -> None:
         self.store = store
         self.key = key
+        self.ready: dict[str, tuple[str, list]] = {}  # src_uri -> (entry key, entries), made by prepare
+        self._make = None  # make(page) -> (entry key, entries), outside the index's list
 
     def wrap(self, search_plugin) -> None:
-        if self.store.uses(SEARCH):
-            upstream.wrap_search_entries(search_plugin, self._cached_add)
+        upstream.wrap_search_entries(search_plugin, self._cached_add)
+
+    def prepare(self, pages) -> None:
+        """Make the pages' entries now (the index takes them when MkDocs reaches each page, if the
+        page is still as it was); the build calls it when it would otherwise wait."""
+        if self._make is None:
+            return
+        for page in pages:
+            self.ready[page.file.src_uri] = self._make(page)
 
     def _cached_add(self, add, entries: list, options: dict):
         store, key = self.store, self.key
 
-        def cached_add(page):
-            name = page.file.src_uri
-            entry_key = digest({"content": page.content, "url": page.url, "title": page.title, "meta": repr(page.meta.get("search")),
-                                "tags": repr(page.meta.get("tags")), "toc": _toc_tokens(page.toc), "config": key,
-                                "options": repr(sorted(options.items()))})
-            cached = store.load(SEARCH, name, entry_key)
+        def entry_key(page) -> str:
+            return digest({"content": page.content, "url": page.url, "title": page.title, "meta": repr(page.meta.get("search")),
+                           "tags": repr(page.meta.get("tags")), "toc": _toc_tokens(page.toc), "config": key,
+                           "options": repr(sorted(options.items()))})
+
+        def make(page) -> tuple[str, list]:
+            """The page's entries: from the cache, else made by the index (and taken off its list)."""
+            name, found = page.file.src_uri, entry_key(page)
+            cached = store.load(SEARCH, name, found)
             if cached is not None:
-                entries.extend(copy.deepcopy(cached))
-                return
+                return found, copy.deepcopy(cached)
             before = len(entries)
             add(page)
-            store.save(SEARCH, name, entry_key, entries[before:])
+            made = entries[before:]
+            del entries[before:]
+            store.save(SEARCH, name, found, made)
+            return found, made
 
+        def cached_add(page):
+            ready = self.ready.pop(page.file.src_uri, None)
+            if ready is not None and ready[0] == entry_key(page):
+                entries.extend(ready[1])
+            else:
+                entries.extend(make(page)[1])
+
+        self._make = make if options.get("enabled", True) else None  # a disabled index adds nothing
         return cached_add
 
 

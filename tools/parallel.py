@@ -7,16 +7,20 @@ converted. So the build plans every Markdown page first (tools/mkdocs_hooks.py, 
 whose run the cache holds costs no worker, and when at least two pages must run, workers run
 them, in the order MkDocs renders them, each page in a fresh session with the same code as a
 serial run (`execute_block`), PyTorch's threads shared out among the workers (a core runs one
-thread; oversubscribed, PyTorch's thread pools spin and every worker crawls). The worker that ran
-a chapter also converts its notebook page (`tools.notebook_pages.convert`), the largest part of a
-cold build after the blocks. When MkDocs reaches a page, the build waits for that page's worker
-only (`Runner.cached`) and adopts its clean run (`Runner.adopt`): stored in the cache and
-replayed, so the site is byte for byte the serial build's (the tests build the whole site both
-ways and compare it). A page whose run fails in a worker, or whose worker died, is simply run
-again, serially, when MkDocs renders it, and fails there with its file:line and traceback as
-always; a notebook page a worker could not convert is converted by MkDocs. Workers are forked from
-a fork server (`_context`), a fresh process that has imported torch and nbconvert but nothing of
-the project, so each imports the package as the tangler just wrote it.
+thread; oversubscribed, PyTorch's thread pools spin and every worker crawls). When MkDocs reaches a
+page, the build waits for that page's worker only (`Runner.cached`) and adopts its clean run
+(`Runner.adopt`): stored in the cache and replayed, so the site is byte for byte the serial build's
+(the tests build the whole site both ways and compare it). A page whose run fails in a worker, or
+whose worker died, is simply run again, serially, when MkDocs renders it, and fails there with its
+file:line and traceback as always.
+
+Once a chapter has run, its notebook is written, and the build hands the conversion of its notebook
+page (`convert_notebook`: nbconvert, then `tools.notebook_pages.fit_content`), the largest part of
+a cold build after the blocks, to the same workers, queued behind the runs: a run is wanted first,
+since MkDocs renders every Markdown page before the first notebook page. A notebook page a worker
+could not convert is converted by MkDocs. Workers are forked from the build's process, or from a fork
+server where that is not safe (`_context`); either way each imports the package as the tangler
+just wrote it.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import multiprocessing
 import os
 import site
 import sys
+import threading
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor
@@ -58,15 +63,23 @@ def jobs() -> int:
     return int(value)
 
 
-# What every worker imports before its first page: imported once, by the fork server, rather than by
-# each worker (torch alone takes about 1.5 s of a core).
+# What every worker imports before its first page, where workers come from a fork server: imported
+# once, by the server, rather than by each worker (torch alone takes about 1.2 s of a core).
 PRELOAD = ["torch", "nbconvert", "mkdocs_jupyter.convert"]
 
 
+STARTED = {"fork": "forked from the build's process", "forkserver": "forked from a fork server", "spawn": "spawned"}
+
+
 def _context():
-    """Workers forked from a fork server that has imported PRELOAD (where the platform has one),
-    else spawned. Either way a worker starts without the build's threads, locks or imported package
-    (the server is a fresh process that imports nothing of the project)."""
+    """How workers start. Forked from the build's own process where that is safe: on Linux (macOS
+    frameworks do not survive a fork), with one thread, and no PyTorch (its thread pools do not). A worker then starts at once, with MkDocs,
+    nbconvert and the build's code already imported, and imports only torch itself, both workers
+    at the same time. Otherwise (`mkdocs serve` has threads) forked from a fork server, a fresh
+    process that has imported PRELOAD; else (no fork on the platform) spawned. Either way a worker
+    starts without the package: it imports `literate` as the tangler just wrote it."""
+    if sys.platform.startswith("linux") and threading.active_count() == 1 and "torch" not in sys.modules:
+        return multiprocessing.get_context("fork")
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(PRELOAD)
@@ -74,11 +87,9 @@ def _context():
     return multiprocessing.get_context("spawn")
 
 
-def run_page(path: str, name: str, blocks: list[tuple[int, str, float]], threads: int,
-             notebook: tuple | None = None) -> dict:
+def run_page(path: str, name: str, blocks: list[tuple[int, str, float]], threads: int) -> dict:
     """In a worker: run one page's blocks in order, in a fresh session. Its outputs and each block's
-    seconds, or ok=False when a block failed (the page then runs again serially, to report it).
-    notebook: (chapter model, install line, mkdocs-jupyter's options) to convert its notebook page."""
+    seconds, or ok=False when a block failed (the page then runs again serially, to report it)."""
     import torch
 
     torch.set_num_threads(threads)
@@ -93,28 +104,30 @@ def run_page(path: str, name: str, blocks: list[tuple[int, str, float]], threads
         except ExecutionError:
             return {"ok": False}
         seconds[line] = time.perf_counter() - started
-    result = {"ok": True, "outputs": outputs, "seconds": seconds, "modules": used_modules(), "notebook": None}
-    if notebook is not None:
-        from tools import notebook_pages
-
-        model, requirement, options = notebook
-        printed = dict(zip((line for line, _, _ in blocks), outputs))
-        try:
-            result["notebook"] = notebook_pages.convert(model, name, printed, requirement, options)
-        except Exception:  # the run stands; MkDocs converts the notebook page, and reports what fails
-            result["notebook_error"] = traceback.format_exc(limit=-3)
-    return result
+    return {"ok": True, "outputs": outputs, "seconds": seconds, "modules": used_modules()}
 
 
-def prerun(runner: Runner, pages: list, workers: int, notebooks: dict[str, tuple] | None = None) -> list[str]:
+def convert_notebook(path: str, options: dict) -> dict:
+    """In a worker: the notebook page of the notebook file at path, rendered as the build renders it
+    (`tools.notebook_pages.convert`): {"render": ...}, with None where MkDocs must render it, or
+    {"error": traceback} (MkDocs then converts the page, and reports what fails)."""
+    from tools import notebook_pages
+
+    try:
+        return {"render": notebook_pages.convert(path, options)}
+    except Exception:
+        return {"error": traceback.format_exc(limit=-3)}
+
+
+def prerun(runner: Runner, pages: list, workers: int) -> tuple[list[str], str]:
     """Hand to up to `workers` processes the pages (chapter models and names, in the order MkDocs
-    renders them) whose runs the cache lacks; notebooks: page name -> (install line, options) for
-    the chapters whose notebook pages the workers convert. Returns the names of the pages handed
-    over; the runner collects each when MkDocs reaches it."""
+    renders them) whose runs the cache lacks. Returns the names of the pages handed over, and how
+    the workers started (`_context`); the runner collects each page when MkDocs reaches it, and its
+    pool takes the notebook conversions (`convert_notebook`) afterwards."""
     todo = [(model, name) for model, name in pages
             if model.executed and runner.mine(name) and runner.cached(model, name, runner.key(model, name)) is None]
     if workers < 2 or len(todo) < 2:
-        return []
+        return [], ""
     count = min(workers, len(todo))
     threads = max(1, cores() // count)  # the cores, shared out among the workers
     context = _context()
@@ -123,9 +136,7 @@ def prerun(runner: Runner, pages: list, workers: int, notebooks: dict[str, tuple
     pool = runner.pool = ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=site.addsitedir,
                                              initargs=(str(ROOT),))  # the runner shuts it down, whatever happens
     for model, name in todo:
-        spec = (notebooks or {}).get(name)
         future = pool.submit(run_page, str(model.path), name,
-                             [(b.line, b.code, block_timeout(b, runner.timeout)) for b in model.executed],
-                             threads, None if spec is None else (model, *spec))
+                             [(b.line, b.code, block_timeout(b, runner.timeout)) for b in model.executed], threads)
         runner.pending[name] = (model, future)
-    return [name for _, name in todo]
+    return [name for _, name in todo], STARTED[context.get_start_method()]

@@ -28,6 +28,7 @@ import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 SOURCE = "tools/upstream.py"
 
@@ -155,8 +156,8 @@ def convert_notebook(path: str, options: dict) -> tuple[str, list, str] | None:
 
 
 @_reach("mkdocs-jupyter's conversion, made in a worker process", "mkdocs-jupyter", "0.26.3", """
-    A cold build converts every chapter's notebook, the largest part of its serial time; the
-    worker that ran a chapter's blocks also converts its notebook (tools/parallel.py). The
+    A cold build converts every chapter's notebook, the largest part of its serial time; in a
+    parallel build the workers convert the notebook pages (tools/parallel.py). The
     plugin converts only inside a page's render, so convert_notebook makes the same calls its
     render makes: nb2html with the page's options, and _get_nb_toc_tokens for the contents and
     title. The whole site built on every core equals the serial build (tests/test_parallel.py).""")
@@ -197,7 +198,9 @@ def wrap_search_entries(search_plugin, make: Callable) -> bool:
         "mkdocs-material", "9.8.2", """
     Material's search plugin offers no way to reuse a page's entries: it splits every page's
     HTML into sections again on every build. The cache of search entries wraps the index's
-    per-page method and copies what it appended to its entry list.""")
+    per-page method and copies what it appended to its entry list. A parallel build also calls
+    it ahead of time, while it waits for workers, and takes what it appended off the list: this
+    relies on the method reading nothing but the page and changing nothing but the list.""")
 def _probe_search() -> str | None:
     from material.plugins.search.plugin import SearchIndex, SearchPlugin
 
@@ -211,6 +214,14 @@ def _probe_search() -> str | None:
         return "SearchIndex has no list of entries"
     if getattr(index, "config", None) is None:
         return "SearchIndex keeps no config"
+    state = {name: repr(value) for name, value in vars(index).items() if name != "entries"}
+    page = SimpleNamespace(meta={}, content='<h1 id="a">A</h1><p>one</p><h2 id="b">B</h2><p>two</p>', toc=[],
+                           url="x/", title="X")
+    index.add_entry_from_context(page)
+    if [entry.get("location") for entry in index.entries] != ["x/", "x/#b"]:
+        return "add_entry_from_context no longer appends one entry per section to the entry list"
+    if state != {name: repr(value) for name, value in vars(index).items() if name != "entries"}:
+        return "add_entry_from_context now changes the index besides its entry list"
     return None
 
 
