@@ -126,7 +126,7 @@ def test_a_notebook_page_a_worker_could_not_convert_is_converted_by_mkdocs(tmp_p
     notebooks = Notebooks(Store(None), "environment")
     try:
         outcomes = {"failed": failed, "died": BrokenProcessPool("a worker was killed"), "left": {"render": None},
-                    "made": {"render": {"content": "<p>made</p>"}}}
+                    "made": {"render": {"content": '<div class="highlight"><pre>made</pre></div>'}}}
         for name, outcome in outcomes.items():
             future = Future()
             future.set_exception(outcome) if isinstance(outcome, Exception) else future.set_result(outcome)
@@ -134,7 +134,8 @@ def test_a_notebook_page_a_worker_could_not_convert_is_converted_by_mkdocs(tmp_p
         renders = {name: notebooks._converted(f"notebooks/{name}.ipynb") for name in outcomes}
     finally:
         notebooks.close()
-    assert renders == {"failed": None, "died": None, "left": None, "made": {"content": "<p>made</p>"}}
+    fitted = '<div class="highlight"><pre tabindex="0">made</pre></div>'  # fitted to the site as it is taken
+    assert renders == {"failed": None, "died": None, "left": None, "made": {"content": fitted}}
     assert notebooks.converted_in_workers == 1
     assert "notebooks/failed.ipynb: a worker could not convert it; MkDocs converts it" in caplog.text
     assert "notebooks/died.ipynb: its worker process failed (a worker was killed)" in caplog.text

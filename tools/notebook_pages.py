@@ -80,9 +80,10 @@ def notebook_text(model: Chapter, name: str, outputs: dict[int, str], requiremen
 
 
 def convert(path: str, options: dict) -> dict | None:
-    """In a worker process: the notebook page of the notebook file at path, rendered as the build
-    renders it (mkdocs-jupyter's conversion with its options, then `fit_content`), as the render
-    cache stores a page; None when mkdocs-jupyter's render must be left to do it."""
+    """In a worker process: the notebook page of the notebook file at path, as mkdocs-jupyter's
+    render with these options makes it, in the form the render cache stores a page; None when that
+    render must be left to do it. The build fits it to the site when it takes it (`fit_content`,
+    whose style sheet is then parsed once, in the build's process, not once per worker)."""
     warnings = Warnings()
     logging.getLogger("mkdocs").addHandler(warnings)
     try:
@@ -92,7 +93,7 @@ def convert(path: str, options: dict) -> dict | None:
     if made is None or warnings.count:  # a warning is the build's to report: the page converts there
         return None
     body, toc_tokens, title = made
-    return rendered(fit_content(body), get_toc(toc_tokens), title)
+    return rendered(body, get_toc(toc_tokens), title)
 
 
 class Notebooks:
@@ -138,7 +139,8 @@ class Notebooks:
                        "environment": self.environment_key, "code": build_code()})
 
     def _converted(self, src_uri: str) -> dict | None:
-        """The notebook page's render, when a worker converted it (waiting for it); else None."""
+        """The notebook page's render, fitted to the site, when a worker converted it (waiting for
+        it); else None."""
         future = self.from_workers.pop(src_uri, None)
         if future is None:
             return None
@@ -150,9 +152,11 @@ class Notebooks:
         if "error" in result:
             log.info("%s: a worker could not convert it; MkDocs converts it:\n%s", src_uri, result["error"])
             return None
-        if result["render"] is not None:
+        render = result["render"]
+        if render is not None:
             self.converted_in_workers += 1
-        return result["render"]
+            render["content"] = fit_content(render["content"])
+        return render
 
     def cache_rendering(self, page, plugin_config: dict) -> None:
         """Make mkdocs-jupyter's render of a notebook page fit the site (`fit_content`), and cache
