@@ -6,13 +6,13 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from material.plugins.search.plugin import SearchIndex
+from material.plugins.search.plugin import SearchPlugin
 
 from tools.cache import Store
 from tools.page_cache import SearchEntries
+from tools.upstream import new_search_index
 
 CONTENT = '<h1 id="a">A</h1><p>one</p><h2 id="b">B</h2><p>two</p>'
-OPTIONS = dict(lang=["en"], separator=r"[\s\-]+", pipeline=[], fields={}, jieba_dict=None, jieba_dict_user=None)
 
 
 def page(name: str, content: str = CONTENT):
@@ -22,7 +22,7 @@ def page(name: str, content: str = CONTENT):
 
 def material(*pages) -> list[dict]:
     """The entries Material's index makes for these pages, left to itself."""
-    index = SearchIndex(**OPTIONS)
+    index = new_search_index()
     for p in pages:
         index.add_entry_from_context(p)
     return index.entries
@@ -30,7 +30,7 @@ def material(*pages) -> list[dict]:
 
 def wrapped(store: Store) -> tuple[SearchEntries, SimpleNamespace, list]:
     """A search plugin whose index is wrapped, and the pages its own method was called for."""
-    plugin = SimpleNamespace(search_index=SearchIndex(**OPTIONS))
+    plugin = SimpleNamespace(config=SimpleNamespace(enabled=True), search_index=new_search_index())
     calls = []
     add = plugin.search_index.add_entry_from_context
     plugin.search_index.add_entry_from_context = lambda p: (calls.append(p.file.src_uri), add(p))[1]
@@ -71,9 +71,14 @@ def test_the_cache_serves_a_later_build_without_splitting_the_page(tmp_path):
     assert calls == [] and index.entries == material(page("a.md"))
 
 
-def test_a_disabled_index_prepares_nothing():
-    plugin = SimpleNamespace(search_index=SearchIndex(**OPTIONS, enabled=False))
+def test_a_disabled_search_plugin_is_left_alone():
+    """Switched off in `mkdocs serve`, the plugin keeps the index of an earlier build: it is neither
+    wrapped again nor fed pages."""
+    plugin = SearchPlugin()
+    plugin.load_config({"enabled": False})
+    plugin.search_index = old = new_search_index()
+    method = old.add_entry_from_context
     entries = SearchEntries(Store(None), "config")
     entries.wrap(plugin)
     entries.prepare([page("a.md")])
-    assert entries.ready == {}
+    assert entries.ready == {} and old.entries == [] and old.add_entry_from_context == method

@@ -35,15 +35,18 @@ def build(tmp_path, name, jobs, pages=PAGES, **env):
 
 
 @pytest.mark.heavy
-def test_pages_run_in_workers_give_the_serial_builds_site(tmp_path):
+@pytest.mark.parametrize("start", ["", "forkserver", "spawn"], ids=["default", "forkserver", "spawn"])
+def test_pages_run_in_workers_give_the_serial_builds_site(tmp_path, start):
+    """However workers start: forked from the build (the default of `mkdocs build` on Linux), from a
+    fork server (`mkdocs serve`'s rebuilds), or spawned (platforms without fork)."""
     (tmp_path / "serial").mkdir()
     (tmp_path / "parallel").mkdir()
     serial = build(tmp_path, "serial", 1)
     assert serial.returncode == 0, serial.stderr
     assert "worker processes" not in serial.stderr
-    together = build(tmp_path, "parallel", 2)
+    together = build(tmp_path, "parallel", 2, WORKER_START=start)
     assert together.returncode == 0, together.stderr
-    assert "Running 3 page(s) in worker processes forked from the build's" in together.stderr
+    assert f"Running 3 page(s) in worker processes {parallel.STARTED[start or 'fork']}" in together.stderr
     assert "Code blocks: ran 3 page(s)" in together.stderr and "replayed 0 page(s)" in together.stderr  # runs
     assert "3 of the runs in worker processes" in together.stderr
     site = {name: tmp_path / name / "site" for name in ("serial", "parallel")}
@@ -113,6 +116,22 @@ def test_workers_fork_from_the_build_only_where_that_is_safe(monkeypatch):
     monkeypatch.delitem(sys.modules, "torch")
     monkeypatch.setattr(parallel.threading, "active_count", lambda: 3)  # `mkdocs serve`: its server's threads
     assert parallel._context().get_start_method() == "forkserver"
+
+
+@pytest.mark.parametrize("value", ["threads", "FORK"])
+def test_worker_start_must_be_a_way_to_start_them(monkeypatch, value):
+    monkeypatch.setenv("WORKER_START", value)
+    with pytest.raises(Exception, match=f"WORKER_START={value!r}: choose how workers start from fork, forkserver"):
+        parallel._context()
+
+
+def test_a_worker_prints_nothing_through_mkdocs_console(monkeypatch):
+    """A forked worker inherits the build's handlers; what it logs is the build's to report."""
+    mkdocs = logging.getLogger("mkdocs")
+    monkeypatch.setattr(mkdocs, "handlers", [logging.StreamHandler(sys.stderr)])
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    parallel._start_worker(str(ROOT))
+    assert mkdocs.handlers == [] and str(ROOT) in sys.path
 
 
 def test_a_notebook_page_a_worker_could_not_convert_is_converted_by_mkdocs(tmp_path, caplog):

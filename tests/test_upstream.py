@@ -62,20 +62,31 @@ def test_a_formatter_table_that_is_no_longer_consulted_is_caught(monkeypatch):
     assert message is not None and "markdown_exec.formatters, entries replaced no longer holds" in message
 
 
-def test_a_search_index_that_changes_more_than_its_entries_is_caught(monkeypatch):
-    """Entries made ahead of time are taken off the list: an index that also kept other state would
-    be left changed."""
+def _remembering(self, page):  # an index that keeps more than its entries
+    self.last_page = page.url
+
+
+def _rebuilding(self, page):  # an index that replaces its list rather than appending to it
+    self.entries = list(self.entries)
+
+
+@pytest.mark.parametrize("change, failure", [
+    (_remembering, "now changes the index besides its entry list"),
+    (_rebuilding, "no longer appends one entry per section to the entry list")])
+def test_a_search_index_that_changes_more_than_its_list_is_caught(monkeypatch, change, failure):
+    """Entries made ahead of time are taken off the list the index had when it was wrapped: an index
+    that also kept other state would be left changed, one that made a new list would keep them."""
     from material.plugins.search.plugin import SearchIndex
 
     add = SearchIndex.add_entry_from_context
 
-    def remembering(self, page):
-        self.last_page = page.url
+    def changed(self, page):
+        change(self, page)
         return add(self, page)
 
-    monkeypatch.setattr(SearchIndex, "add_entry_from_context", remembering)
+    monkeypatch.setattr(SearchIndex, "add_entry_from_context", changed)
     message = _reach("SearchPlugin.search_index, SearchIndex.add_entry_from_context, .entries and .config").failure()
-    assert message is not None and "now changes the index besides its entry list" in message
+    assert message is not None and failure in message
 
 
 def test_a_probe_that_raises_is_reported_not_propagated():

@@ -88,9 +88,10 @@ def _source():
     return TTFont(io.BytesIO(_source_bytes()))
 
 
-def build(store: Store, drawn: dict[str, set[str]]) -> tuple[bytes, dict[str, list[str]]]:
+def build(store: Store, drawn: dict[str, set[str]], save: bool = True) -> tuple[bytes, dict[str, list[str]]]:
     """The font for the math of a build's pages (drawn: page -> characters), and for each page the
-    characters the font cannot draw, if any. Cached by content in the build's cache."""
+    characters the font cannot draw, if any. Cached by content in the build's cache (save=False:
+    made ahead of the build's font, which may draw more, and not stored)."""
     chars = sorted(set().union(*drawn.values()))
     key = digest({"source": hashlib.sha256(_source_bytes()).hexdigest(), "chars": chars,
                   "fonttools": importlib.metadata.version("fonttools"),
@@ -98,7 +99,8 @@ def build(store: Store, drawn: dict[str, set[str]]) -> tuple[bytes, dict[str, li
     entry = store.load(KIND, "noto-sans-math", key)
     if entry is None:
         entry = {"woff": base64.b64encode(subset(frozenset(chars))).decode("ascii"), "lacking": lacking(chars)}
-        store.save(KIND, "noto-sans-math", key, entry)
+        if save:
+            store.save(KIND, "noto-sans-math", key, entry)
     missing = set(entry["lacking"])
     return base64.b64decode(entry["woff"]), {page: sorted(c & missing) for page, c in drawn.items() if c & missing}
 

@@ -66,15 +66,20 @@ class _Build:
         self.markdown_done = False
 
     def markdown_pages_done(self) -> None:
-        """MkDocs has converted every Markdown page and turns to the notebook pages, which workers
-        may still be converting: what the Markdown pages need once every page is converted (their
-        math, the font it is drawn in, their search entries) is made now, rather than after the
-        last notebook page; on_env and the search index then do only what is left, if anything."""
-        if not self.markdown_done:
-            self.markdown_done = True
+        """MkDocs has converted every Markdown page and turns to the notebook pages. Where workers
+        are converting those, what the Markdown pages need once every page is converted (their
+        math, the font it is drawn in, their search entries) is made while the build waits for them,
+        rather than after the last notebook page; on_env and the search index then do only what is
+        left. Math that fails here is left as it is, to fail in on_env as in a serial build."""
+        if self.markdown_done or not self.notebooks.from_workers:
+            return
+        self.markdown_done = True
+        try:
             self.math.render_all()
-            math_font.build(self.store, self.math.drawn)
-            self.search.prepare(self.markdown_pages)
+        except PluginError:
+            return
+        math_font.build(self.store, self.math.drawn, save=False)
+        self.search.prepare(self.markdown_pages)
 
     def close(self, failed: bool = False) -> None:
         self.runner.close(failed)

@@ -104,7 +104,7 @@ class Notebooks:
         self.environment_key = environment_key
         self.folder = Path(tempfile.mkdtemp(prefix="site-notebooks-"))
         self.requirement = ""  # what pip installs the package from the site with (set with the wheel)
-        self.from_workers: dict[str, Future] = {}  # notebook src_uri -> its render, made by a worker (`convert`)
+        self.from_workers: dict[str, Future] = {}  # notebook src_uri -> its conversion by a worker (`convert`)
         self.converted_in_workers = 0  # how many of this build's notebook pages a worker converted
 
     def close(self) -> None:

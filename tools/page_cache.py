@@ -185,7 +185,7 @@ class SearchEntries:
             else:
                 entries.extend(make(page)[1])
 
-        self._make = make if options.get("enabled", True) else None  # a disabled index adds nothing
+        self._make = make
         return cached_add
 
 

@@ -15,16 +15,17 @@ whose worker died, is simply run again, serially, when MkDocs renders it, and fa
 file:line and traceback as always.
 
 Once a chapter has run, its notebook is written, and the build hands the conversion of its notebook
-page (`convert_notebook`: nbconvert, then `tools.notebook_pages.fit_content`), the largest part of
-a cold build after the blocks, to the same workers, queued behind the runs: a run is wanted first,
-since MkDocs renders every Markdown page before the first notebook page. A notebook page a worker
-could not convert is converted by MkDocs. Workers are forked from the build's process, or from a fork
-server where that is not safe (`_context`); either way each imports the package as the tangler
-just wrote it.
+page (`convert_notebook`: mkdocs-jupyter's conversion, which the build fits to the site when it
+takes it), the largest part of a cold build after the blocks, to the same workers, queued behind
+the runs: a run is wanted first, since MkDocs renders every Markdown page before the first notebook
+page. A notebook page a worker could not convert is converted by MkDocs. Workers are forked from the
+build's process, or from a fork server where that is not safe (`_context`; `WORKER_START` chooses);
+either way each imports the package as the tangler just wrote it.
 """
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import site
@@ -68,7 +69,8 @@ def jobs() -> int:
 PRELOAD = ["torch", "nbconvert", "mkdocs_jupyter.convert"]
 
 
-STARTED = {"fork": "forked from the build's process", "forkserver": "forked from a fork server", "spawn": "spawned"}
+STARTED = {"fork": "forked from the build's process", "forkserver": "forked from a fork server",
+           "spawn": "spawned"}  # how workers may start (WORKER_START), as the build's log says it
 
 
 def _context():
@@ -77,7 +79,17 @@ def _context():
     nbconvert and the build's code already imported, and imports only torch itself, both workers
     at the same time. Otherwise (`mkdocs serve` has threads) forked from a fork server, a fresh
     process that has imported PRELOAD; else (no fork on the platform) spawned. Either way a worker
-    starts without the package: it imports `literate` as the tangler just wrote it."""
+    starts without the package: it imports `literate` as the tangler just wrote it. WORKER_START
+    names the way instead (one of STARTED, where the platform has it)."""
+    chosen = os.environ.get("WORKER_START", "").strip()
+    if chosen:
+        if chosen not in STARTED or chosen not in multiprocessing.get_all_start_methods():
+            offered = [m for m in STARTED if m in multiprocessing.get_all_start_methods()]
+            raise PluginError(f"WORKER_START={chosen!r}: choose how workers start from {', '.join(offered)}")
+        context = multiprocessing.get_context(chosen)
+        if chosen == "forkserver":
+            context.set_forkserver_preload(PRELOAD)
+        return context
     if sys.platform.startswith("linux") and threading.active_count() == 1 and "torch" not in sys.modules:
         return multiprocessing.get_context("fork")
     if "forkserver" in multiprocessing.get_all_start_methods():
@@ -85,6 +97,16 @@ def _context():
         context.set_forkserver_preload(PRELOAD)
         return context
     return multiprocessing.get_context("spawn")
+
+
+def _start_worker(root: str) -> None:
+    """In a new worker: find this project's `tools` as the build did when MkDocs loaded the hooks
+    (MkDocs puts sys.path back afterwards, and a spawned worker starts from the build's sys.path),
+    and print nothing through MkDocs' console handler, which a forked worker inherits: the build
+    reports what its pages and notebooks say (a notebook the worker converted with a warning is
+    converted again by MkDocs, which logs it once)."""
+    site.addsitedir(root)
+    logging.getLogger("mkdocs").handlers.clear()
 
 
 def run_page(path: str, name: str, blocks: list[tuple[int, str, float]], threads: int) -> dict:
@@ -108,7 +130,7 @@ def run_page(path: str, name: str, blocks: list[tuple[int, str, float]], threads
 
 
 def convert_notebook(path: str, options: dict) -> dict:
-    """In a worker: the notebook page of the notebook file at path, rendered as the build renders it
+    """In a worker: the notebook page of the notebook file at path, as mkdocs-jupyter converts it
     (`tools.notebook_pages.convert`): {"render": ...}, with None where MkDocs must render it, or
     {"error": traceback} (MkDocs then converts the page, and reports what fails)."""
     from tools import notebook_pages
@@ -131,9 +153,7 @@ def prerun(runner: Runner, pages: list, workers: int) -> tuple[list[str], str]:
     count = min(workers, len(todo))
     threads = max(1, cores() // count)  # the cores, shared out among the workers
     context = _context()
-    # Workers find this project's `tools` as the build did when MkDocs loaded the hooks (MkDocs puts
-    # sys.path back afterwards, and a spawned worker starts from the build's sys.path).
-    pool = runner.pool = ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=site.addsitedir,
+    pool = runner.pool = ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_start_worker,
                                              initargs=(str(ROOT),))  # the runner shuts it down, whatever happens
     for model, name in todo:
         future = pool.submit(run_page, str(model.path), name,

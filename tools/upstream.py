@@ -187,11 +187,25 @@ def wrap_search_entries(search_plugin, make: Callable) -> bool:
     """Replace the search index's add_entry_from_context(page) by make(add, entries, options),
     where entries is the index's list of entries and options its configuration; False when the
     site has no search index to wrap."""
+    if search_plugin is None or not search_plugin.config.enabled:  # a disabled plugin keeps an old index
+        return False
     index = getattr(search_plugin, "search_index", None)
     if index is None:
         return False
     index.add_entry_from_context = make(index.add_entry_from_context, index.entries, index.config)
     return True
+
+
+def new_search_index(**options):
+    """A search index as Material's search plugin makes it (in its on_config) for these options of
+    the plugin, the defaults for the others: for the probe below and the tests."""
+    from material.plugins.search.plugin import SearchIndex, SearchPlugin
+
+    plugin = SearchPlugin()
+    errors, _ = plugin.load_config(options)
+    if errors:
+        raise ValueError(f"search plugin options {options}: {errors}")
+    return SearchIndex(**plugin.config)
 
 
 @_reach("SearchPlugin.search_index, SearchIndex.add_entry_from_context, .entries and .config",
@@ -202,23 +216,23 @@ def wrap_search_entries(search_plugin, make: Callable) -> bool:
     it ahead of time, while it waits for workers, and takes what it appended off the list: this
     relies on the method reading nothing but the page and changing nothing but the list.""")
 def _probe_search() -> str | None:
-    from material.plugins.search.plugin import SearchIndex, SearchPlugin
+    from material.plugins.search.plugin import SearchPlugin
 
     if "self.search_index = SearchIndex(" not in inspect.getsource(SearchPlugin.on_config):
         return "SearchPlugin.on_config no longer creates search_index"
     if "self.search_index.add_entry_from_context(page)" not in inspect.getsource(SearchPlugin.on_page_context):
         return "SearchPlugin.on_page_context no longer calls search_index.add_entry_from_context(page)"
-    index = SearchIndex(lang=["en"], separator=r"[\s\-]+", pipeline=[], fields={}, jieba_dict=None,
-                        jieba_dict_user=None)
+    index = new_search_index()
     if not isinstance(getattr(index, "entries", None), list):
         return "SearchIndex has no list of entries"
     if getattr(index, "config", None) is None:
         return "SearchIndex keeps no config"
     state = {name: repr(value) for name, value in vars(index).items() if name != "entries"}
+    listed = index.entries
     page = SimpleNamespace(meta={}, content='<h1 id="a">A</h1><p>one</p><h2 id="b">B</h2><p>two</p>', toc=[],
                            url="x/", title="X")
     index.add_entry_from_context(page)
-    if [entry.get("location") for entry in index.entries] != ["x/", "x/#b"]:
+    if index.entries is not listed or [entry.get("location") for entry in listed] != ["x/", "x/#b"]:
         return "add_entry_from_context no longer appends one entry per section to the entry list"
     if state != {name: repr(value) for name, value in vars(index).items() if name != "entries"}:
         return "add_entry_from_context now changes the index besides its entry list"
