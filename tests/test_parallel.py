@@ -179,3 +179,34 @@ def test_a_chapter_whose_workers_died_has_its_notebook_page_converted_by_mkdocs(
         notebooks.close()
     assert notebooks.from_workers == {}
     assert "notebooks/x.ipynb: no worker can convert it (a worker was killed)" in caplog.text
+
+
+def test_workers_start_before_planning_only_in_a_cold_build(tmp_path, monkeypatch):
+    from tools import mkdocs_hooks
+
+    monkeypatch.setenv("SITE_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("SITE_CACHE_WITHOUT", raising=False)
+    monkeypatch.setenv("SITE_CACHE", "off")
+    assert mkdocs_hooks._no_run_cached()
+    monkeypatch.setenv("SITE_CACHE", "on")
+    assert mkdocs_hooks._no_run_cached()  # an empty cache
+    (tmp_path / "pages").mkdir()
+    (tmp_path / "pages" / "docs-index-md.0123.json").write_text("{}", encoding="utf-8")
+    assert not mkdocs_hooks._no_run_cached()  # a run to replay: the plan decides
+    monkeypatch.setenv("SITE_CACHE_WITHOUT", "pages")
+    assert mkdocs_hooks._no_run_cached()
+    monkeypatch.setenv("SITE_CACHE_WITHOUT", "no-such-layer")
+    assert not mkdocs_hooks._no_run_cached()  # the build reports the mistake; no workers for it
+
+
+def test_workers_started_early_for_nothing_are_stopped_at_once():
+    class Pool:
+        stopped = None
+
+        def shutdown(self, wait, cancel_futures):
+            self.stopped = (wait, cancel_futures)
+
+    early = parallel.Workers(Pool(), 2, parallel.STARTED["fork"])
+    assert parallel.prerun(None, [], 2, early) == ([], "")
+    assert early.pool.stopped == (False, True)
+    assert parallel.start_early(1, cold=True) is None and parallel.start_early(2, cold=False) is None

@@ -38,7 +38,7 @@ from tools import (  # noqa: E402
     accessibility, cache, chapter, edit_links, fold, images, katex, math_font, notebook_pages, package_sync, page_cache,
     parallel, report, shards, upstream, wheel,
 )
-from tools.execution import DEFAULT_TIMEOUT, Runner, block_id  # noqa: E402
+from tools.execution import DEFAULT_TIMEOUT, KIND as RUNS, Runner, block_id  # noqa: E402
 
 log = logging.getLogger("mkdocs.hooks")
 
@@ -64,6 +64,7 @@ class _Build:
         self.models: dict[str, tuple[chapter.Chapter, str]] = {}  # src_uri -> the page's model and name
         self.markdown_pages: list = []  # the Markdown pages MkDocs has converted, in order
         self.markdown_done = False
+        self.early: parallel.Workers | None = None  # workers started before the pages were planned
 
     def markdown_pages_done(self) -> None:
         """MkDocs has converted every Markdown page and turns to the notebook pages. Where workers
@@ -129,8 +130,26 @@ def on_serve(server, config, builder):
 def on_pre_build(config) -> None:
     global _build
     _close()
-    package_sync.sync(config)  # before the environment's key: it covers the package's source
-    _build = _Build(config)
+    early = parallel.start_early(parallel.jobs(), _no_run_cached())  # first: workers take a while to start
+    try:
+        package_sync.sync(config)  # before the environment's key: it covers the package's source
+        _build = _Build(config)
+    except Exception:
+        if early is not None:
+            early.pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    if early is not None:
+        _build.early = early
+        _build.runner.pool = early.pool  # the runner shuts it down, whatever happens
+
+
+def _no_run_cached() -> bool:
+    """Whether the cache holds no run of any page (a cold build: every page with blocks will run)."""
+    try:
+        folder, switched_off = cache.directory(), cache.without()
+    except ValueError:
+        return False  # reported by _Build
+    return folder is None or RUNS in switched_off or not any((folder / RUNS).glob("*.json"))
 
 
 def on_post_build(config) -> None:
@@ -186,7 +205,7 @@ def on_nav(nav, config, files):
         except chapter.ChapterError:
             continue  # reported, with its line, when the page itself is converted
     try:
-        handed, started = parallel.prerun(_build.runner, pages, parallel.jobs())
+        handed, started = parallel.prerun(_build.runner, pages, parallel.jobs(), _build.early)
     except chapter.ChapterError:
         handed = []  # a bad option: the page reports it when it is converted
     if handed:

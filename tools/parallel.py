@@ -1,6 +1,8 @@
 """Pages in parallel: before MkDocs renders any page, the pages whose blocks must run are handed to
 worker processes, one page per worker at a time, on every core (``JOBS=N``; ``JOBS=1`` for the
-serial build), while MkDocs goes on rendering in the build's own process.
+serial build), while MkDocs goes on rendering in the build's own process. In a cold build (the
+cache holds no run) the workers start first, before MkDocs reads the site (`start_early`), and
+import PyTorch meanwhile.
 
 MkDocs converts pages one after the other, and markdown-exec runs a page's blocks while its page is
 converted. So the build plans every Markdown page first (tools/mkdocs_hooks.py, `on_nav`): a page
@@ -34,6 +36,7 @@ import threading
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from markdown_exec import ExecutionError
@@ -107,6 +110,7 @@ def _start_worker(root: str) -> None:
     converted again by MkDocs, which logs it once)."""
     site.addsitedir(root)
     logging.getLogger("mkdocs").handlers.clear()
+    import torch  # noqa: F401  (every page needs it: imported before the first is handed over)
 
 
 def run_page(path: str, name: str, blocks: list[tuple[int, str, float]], threads: int) -> dict:
@@ -141,22 +145,49 @@ def convert_notebook(path: str, options: dict) -> dict:
         return {"error": traceback.format_exc(limit=-3)}
 
 
-def prerun(runner: Runner, pages: list, workers: int) -> tuple[list[str], str]:
+@dataclass
+class Workers:
+    pool: ProcessPoolExecutor
+    count: int
+    started: str  # how they started: a value of STARTED
+
+
+def _workers(count: int) -> Workers:
+    context = _context()
+    pool = ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_start_worker,
+                               initargs=(str(ROOT),))
+    return Workers(pool, count, STARTED[context.get_start_method()])
+
+
+def start_early(workers: int, cold: bool) -> Workers | None:
+    """Workers started before the build knows which pages must run, when it is sure that pages will:
+    a cold build (cold: the cache holds no run) on two or more workers. They import PyTorch while
+    MkDocs reads the site, rather than after (`prerun` then hands them the pages). None otherwise."""
+    if workers < 2 or not cold:
+        return None
+    early = _workers(workers)
+    early.pool.submit(int)  # starts the workers, which import PyTorch as they start (`_start_worker`)
+    return early
+
+
+def prerun(runner: Runner, pages: list, workers: int, early: Workers | None = None) -> tuple[list[str], str]:
     """Hand to up to `workers` processes the pages (chapter models and names, in the order MkDocs
-    renders them) whose runs the cache lacks. Returns the names of the pages handed over, and how
-    the workers started (`_context`); the runner collects each page when MkDocs reaches it, and its
+    renders them) whose runs the cache lacks; early: the workers `start_early` started, if any,
+    which take any number of pages. Returns the names of the pages handed over, and how the
+    workers started (`_context`); the runner collects each page when MkDocs reaches it, and its
     pool takes the notebook conversions (`convert_notebook`) afterwards."""
     todo = [(model, name) for model, name in pages
             if model.executed and runner.mine(name) and runner.cached(model, name, runner.key(model, name)) is None]
-    if workers < 2 or len(todo) < 2:
+    if early is not None and not todo:
+        early.pool.shutdown(wait=False, cancel_futures=True)  # nothing to run after all
         return [], ""
-    count = min(workers, len(todo))
-    threads = max(1, cores() // count)  # the cores, shared out among the workers
-    context = _context()
-    pool = runner.pool = ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_start_worker,
-                                             initargs=(str(ROOT),))  # the runner shuts it down, whatever happens
+    if early is None and (workers < 2 or len(todo) < 2):
+        return [], ""
+    chosen = early or _workers(min(workers, len(todo)))
+    threads = max(1, cores() // chosen.count)  # the cores, shared out among the workers
+    pool = runner.pool = chosen.pool  # the runner shuts it down, whatever happens
     for model, name in todo:
         future = pool.submit(run_page, str(model.path), name,
                              [(b.line, b.code, block_timeout(b, runner.timeout)) for b in model.executed], threads)
         runner.pending[name] = (model, future)
-    return [name for _, name in todo], STARTED[context.get_start_method()]
+    return [name for _, name in todo], chosen.started
