@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import sys
 from concurrent.futures import Future
+from types import SimpleNamespace
 from concurrent.futures.process import BrokenProcessPool
 
 import pytest
@@ -46,7 +47,8 @@ def test_pages_run_in_workers_give_the_serial_builds_site(tmp_path, start):
     assert "worker processes" not in serial.stderr
     together = build(tmp_path, "parallel", 2, WORKER_START=start)
     assert together.returncode == 0, together.stderr
-    assert f"Running 3 page(s) in worker processes {parallel.STARTED[start or 'fork']}" in together.stderr
+    started = f"{parallel.STARTED[start or 'fork']}, started before the pages were planned"  # a cold build
+    assert f"Running 3 page(s) in worker processes {started}" in together.stderr
     assert "Code blocks: ran 3 page(s)" in together.stderr and "replayed 0 page(s)" in together.stderr  # runs
     assert "3 of the runs in worker processes" in together.stderr
     site = {name: tmp_path / name / "site" for name in ("serial", "parallel")}
@@ -207,6 +209,7 @@ def test_workers_started_early_for_nothing_are_stopped_at_once():
             self.stopped = (wait, cancel_futures)
 
     early = parallel.Workers(Pool(), 2, parallel.STARTED["fork"])
-    assert parallel.prerun(None, [], 2, early) == ([], "")
-    assert early.pool.stopped == (False, True)
+    runner = SimpleNamespace(pool=early.pool)  # as on_pre_build hands it over
+    assert parallel.prerun(runner, [], 2, early) == ([], "")
+    assert early.pool.stopped == (False, True) and runner.pool is None  # no notebook is handed to it
     assert parallel.start_early(1, cold=True) is None and parallel.start_early(2, cold=False) is None

@@ -130,11 +130,12 @@ def on_serve(server, config, builder):
 def on_pre_build(config) -> None:
     global _build
     _close()
-    early = parallel.start_early(parallel.jobs(), _no_run_cached())  # first: workers take a while to start
+    # First, as workers take a while to start: at most one per page that may run.
+    early = parallel.start_early(min(parallel.jobs(), _pages(config)), _no_run_cached())
     try:
         package_sync.sync(config)  # before the environment's key: it covers the package's source
         _build = _Build(config)
-    except Exception:
+    except BaseException:
         if early is not None:
             early.pool.shutdown(wait=False, cancel_futures=True)
         raise
@@ -143,8 +144,14 @@ def on_pre_build(config) -> None:
         _build.runner.pool = early.pool  # the runner shuts it down, whatever happens
 
 
+def _pages(config) -> int:
+    """How many Markdown pages the site may have (before MkDocs has collected its files)."""
+    return sum(1 for _ in Path(config.docs_dir).rglob("*.md"))
+
+
 def _no_run_cached() -> bool:
-    """Whether the cache holds no run of any page (a cold build: every page with blocks will run)."""
+    """Whether the cache holds no run of any page (a cold build: every page with blocks runs, or
+    this shard's share of them)."""
     try:
         folder, switched_off = cache.directory(), cache.without()
     except ValueError:

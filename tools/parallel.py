@@ -6,8 +6,8 @@ import PyTorch meanwhile.
 
 MkDocs converts pages one after the other, and markdown-exec runs a page's blocks while its page is
 converted. So the build plans every Markdown page first (tools/mkdocs_hooks.py, `on_nav`): a page
-whose run the cache holds costs no worker, and when at least two pages must run, workers run
-them, in the order MkDocs renders them, each page in a fresh session with the same code as a
+whose run the cache holds costs no worker, and when at least two pages must run (in a cold build,
+any), workers run them, in the order MkDocs renders them, each page in a fresh session with the same code as a
 serial run (`execute_block`), PyTorch's threads shared out among the workers (a core runs one
 thread; oversubscribed, PyTorch's thread pools spin and every worker crawls). When MkDocs reaches a
 page, the build waits for that page's worker only (`Runner.cached`) and adopts its clean run
@@ -22,7 +22,8 @@ takes it), the largest part of a cold build after the blocks, to the same worker
 the runs: a run is wanted first, since MkDocs renders every Markdown page before the first notebook
 page. A notebook page a worker could not convert is converted by MkDocs. Workers are forked from the
 build's process, or from a fork server where that is not safe (`_context`; `WORKER_START` chooses);
-either way each imports the package as the tangler just wrote it.
+either way each imports the package afresh for every page (`forget_package`), as the tangler
+wrote it.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def _context():
     nbconvert and the build's code already imported, and imports only torch itself, both workers
     at the same time. Otherwise (`mkdocs serve` has threads) forked from a fork server, a fresh
     process that has imported PRELOAD; else (no fork on the platform) spawned. Either way a worker
-    starts without the package: it imports `literate` as the tangler just wrote it. WORKER_START
+    imports `literate` afresh for every page, as the tangler wrote it. WORKER_START
     names the way instead (one of STARTED, where the platform has it)."""
     chosen = os.environ.get("WORKER_START", "").strip()
     if chosen:
@@ -160,13 +161,20 @@ def _workers(count: int) -> Workers:
 
 
 def start_early(workers: int, cold: bool) -> Workers | None:
-    """Workers started before the build knows which pages must run, when it is sure that pages will:
-    a cold build (cold: the cache holds no run) on two or more workers. They import PyTorch while
-    MkDocs reads the site, rather than after (`prerun` then hands them the pages). None otherwise."""
+    """Workers started before the build knows which pages must run, where it expects pages to: a
+    cold build (cold: the cache holds no run) on two or more workers. They import PyTorch while
+    MkDocs reads the site, rather than after (`prerun` then hands them the pages, or stops them
+    when none must run after all). None otherwise."""
     if workers < 2 or not cold:
         return None
     early = _workers(workers)
-    early.pool.submit(int)  # starts the workers, which import PyTorch as they start (`_start_worker`)
+    early.started += ", started before the pages were planned"
+    try:
+        for _ in range(workers):  # starts them (forked: all at the first), each importing PyTorch
+            early.pool.submit(int)
+    except BaseException:
+        early.pool.shutdown(wait=False, cancel_futures=True)
+        raise
     return early
 
 
@@ -180,11 +188,12 @@ def prerun(runner: Runner, pages: list, workers: int, early: Workers | None = No
             if model.executed and runner.mine(name) and runner.cached(model, name, runner.key(model, name)) is None]
     if early is not None and not todo:
         early.pool.shutdown(wait=False, cancel_futures=True)  # nothing to run after all
+        runner.pool = None
         return [], ""
     if early is None and (workers < 2 or len(todo) < 2):
         return [], ""
     chosen = early or _workers(min(workers, len(todo)))
-    threads = max(1, cores() // chosen.count)  # the cores, shared out among the workers
+    threads = max(1, cores() // min(chosen.count, len(todo)))  # the cores, shared out among the pages' workers
     pool = runner.pool = chosen.pool  # the runner shuts it down, whatever happens
     for model, name in todo:
         future = pool.submit(run_page, str(model.path), name,
