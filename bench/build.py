@@ -1,7 +1,7 @@
 """Benchmark the site build and the serve loop against a cold build measured in the same run.
 
-    make bench-build                      # 3 runs of each, 3 chapters and 12
-    python -m bench.build --repeats 5 --copies 0 --no-layers
+    make bench-build                      # 3 runs of each, the site's chapters and 12
+    python -m bench.build --repeats 7 --no-layers
 
 On a private copy of the project (tools/workspace.py), it times:
 
@@ -13,7 +13,8 @@ On a private copy of the project (tools/workspace.py), it times:
 Each figure is the median of the runs and its ratio to the cold build; nothing here asserts a
 time. Each persistent layer of the cache (tools/cache.py's LAYERS) is then switched off alone
 (SITE_CACHE_WITHOUT) and a warm build and a prose-edit rebuild timed against all layers on, with
-serve's in-process layer (`formatted`) timed on the serve refresh. Then, with the chapters copied until there are 12, it times the cold build with every core
+serve's in-process layer (`formatted`) timed on the serve refresh. Then, with the chapters copied
+until there are 12, it times the cold build with every core
 (JOBS=cores, tools/parallel.py) against the serial one (JOBS=1), interleaved, and repeats the
 serve measurement, to show how the prose-edit refresh grows with the number of chapters.
 """

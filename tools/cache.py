@@ -226,6 +226,10 @@ class Store:
         """Whether this layer of the cache is on."""
         return self.folder is not None and layer not in self.without
 
+    def holds(self, kind: str) -> bool:
+        """Whether this layer of the cache has any entry at all (of any page, any key)."""
+        return self.uses(kind) and any((self.folder / kind).glob("*.json"))
+
     def _path(self, kind: str, name: str, key: str) -> Path:
         return self.folder / kind / f"{_slug(name)}.{key[:32]}.json"
 

@@ -44,11 +44,11 @@ from markdown_exec import ExecutionError, code_block
 from mkdocs.exceptions import PluginError
 
 from tools import shards
+from tools.cache import Store, digest, module_digest
+from tools.chapter import Block, Chapter, ChapterError
+from tools.package_sync import PACKAGE, forget_package
 
 _log = logging.getLogger("mkdocs.hooks")
-from tools.cache import Store, digest, module_digest
-from tools.package_sync import PACKAGE, forget_package
-from tools.chapter import Block, Chapter, ChapterError
 
 KIND = "pages"
 RUNNER_OPTIONS = ("session", "id")  # options the build adds to every executed fence

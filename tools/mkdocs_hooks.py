@@ -153,10 +153,9 @@ def _no_run_cached() -> bool:
     """Whether the cache holds no run of any page (a cold build: every page with blocks runs, or
     this shard's share of them)."""
     try:
-        folder, switched_off = cache.directory(), cache.without()
+        return not cache.Store(cache.directory(), cache.without()).holds(RUNS)
     except ValueError:
         return False  # reported by _Build
-    return folder is None or RUNS in switched_off or not any((folder / RUNS).glob("*.json"))
 
 
 def on_post_build(config) -> None:
@@ -224,7 +223,7 @@ def on_nav(nav, config, files):
 def on_pre_page(page, config, files):
     if page.file.src_uri.startswith(notebook_pages.NOTEBOOKS):
         _build.markdown_pages_done()
-        _build.notebooks.cache_rendering(page, dict(config.plugins["mkdocs-jupyter"].config))
+        _build.notebooks.cache_rendering(page, _jupyter_options(config))
     return page
 
 
@@ -260,8 +259,8 @@ def on_page_content(html: str, page, config, files) -> str:
         model, name = _build.models[page.file.src_uri]
         outputs = _build.runner.finish(name)
         if notebook_pages.is_chapter(page.file.src_uri):
-            _build.notebooks.write(model, name, page.file.src_uri, outputs,
-                                   dict(config.plugins["mkdocs-jupyter"].config), _build.runner.pool)
+            _build.notebooks.write(model, name, page.file.src_uri, outputs, _jupyter_options(config),
+                                   _build.runner.pool)
     if page.file.src_uri.startswith(notebook_pages.NOTEBOOKS):
         notebook_pages.fix_page(page)
     else:
@@ -287,6 +286,10 @@ def on_post_page(output: str, page, config) -> str:
 
 def on_post_template(output: str, template_name: str, config) -> str:
     return accessibility.name_search_dialog(output)  # 404.html
+
+
+def _jupyter_options(config) -> dict:
+    return dict(config.plugins["mkdocs-jupyter"].config)
 
 
 def _drop_option(fence: str, key: str) -> str:

@@ -79,28 +79,23 @@ STARTED = {"fork": "forked from the build's process", "forkserver": "forked from
 
 def _context():
     """How workers start. Forked from the build's own process where that is safe: on Linux (macOS
-    frameworks do not survive a fork), with one thread, and no PyTorch (its thread pools do not). A worker then starts at once, with MkDocs,
-    nbconvert and the build's code already imported, and imports only torch itself, both workers
-    at the same time. Otherwise (`mkdocs serve` has threads) forked from a fork server, a fresh
-    process that has imported PRELOAD; else (no fork on the platform) spawned. Either way a worker
-    imports `literate` afresh for every page, as the tangler wrote it. WORKER_START
-    names the way instead (one of STARTED, where the platform has it)."""
-    chosen = os.environ.get("WORKER_START", "").strip()
-    if chosen:
-        if chosen not in STARTED or chosen not in multiprocessing.get_all_start_methods():
-            offered = [m for m in STARTED if m in multiprocessing.get_all_start_methods()]
-            raise PluginError(f"WORKER_START={chosen!r}: choose how workers start from {', '.join(offered)}")
-        context = multiprocessing.get_context(chosen)
-        if chosen == "forkserver":
-            context.set_forkserver_preload(PRELOAD)
-        return context
-    if sys.platform.startswith("linux") and threading.active_count() == 1 and "torch" not in sys.modules:
-        return multiprocessing.get_context("fork")
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
+    frameworks do not survive a fork), with one thread, and no PyTorch (its thread pools do not).
+    A worker then starts at once, with MkDocs, nbconvert and the build's code already imported,
+    and imports only torch itself, both workers at the same time. Otherwise (`mkdocs serve` has
+    threads) forked from a fork server, a fresh process that has imported PRELOAD; else (no fork
+    on the platform) spawned. Either way a worker imports `literate` afresh for every page, as the
+    tangler wrote it. WORKER_START names the way instead (one of STARTED, where the platform has it)."""
+    offered = [method for method in STARTED if method in multiprocessing.get_all_start_methods()]
+    method = os.environ.get("WORKER_START", "").strip()
+    if method and method not in offered:
+        raise PluginError(f"WORKER_START={method!r}: choose how workers start from {', '.join(offered)}")
+    if not method:
+        safe = sys.platform.startswith("linux") and threading.active_count() == 1 and "torch" not in sys.modules
+        method = "fork" if safe else "forkserver" if "forkserver" in offered else "spawn"
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
         context.set_forkserver_preload(PRELOAD)
-        return context
-    return multiprocessing.get_context("spawn")
+    return context
 
 
 def _start_worker(root: str) -> None:
