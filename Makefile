@@ -68,12 +68,12 @@ help: ## List the targets
 # (CPU_TORCH_CHECK) and is uninstalled, so the next `make setup` tries again.
 TORCH_PY312 := /torch/testing/_internal/py312_intrinsics\.py$$
 PIP := $(PY) -m pip install --quiet --no-compile --disable-pip-version-check -c constraints.txt
-$(PY_STAMP): pyproject.toml constraints.txt
+$(PY_STAMP): pyproject.toml tools/pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) --no-deps --retries 1 $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) torch
 	$(if $(TORCH_INDEX),$(CHECK_CPU_TORCH) || { $(PY) -m pip uninstall --quiet --yes torch; exit 1; })
 	$(PIP) uv
-	$(BIN)/uv pip install --quiet --compile-bytecode --python $(PY) -c constraints.txt -e '.[docs,test]'
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(PY) -c constraints.txt -e '.[docs,test]' -e ./tools
 	$(PY) -m compileall -q -q -j 0 -x '$(TORCH_PY312)' "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/torch"
 	touch $@
 

@@ -1,7 +1,7 @@
 """Benchmark the site build and the serve loop against a cold build measured in the same run.
 
     make bench-build                      # 3 runs of each, the site's chapters and 12
-    python -m bench.build --repeats 7 --no-layers
+    python -m bench.build --repeats 7
 
 On a private copy of the project (tools/workspace.py), it times:
 
@@ -11,11 +11,8 @@ On a private copy of the project (tools/workspace.py), it times:
 - `mkdocs serve`: from saving a prose edit to the served page showing it.
 
 Each figure is the median of the runs and its ratio to the cold build; nothing here asserts a
-time. Each persistent layer of the cache (tools/cache.py's LAYERS) is then switched off alone
-(SITE_CACHE_WITHOUT) and a warm build and a prose-edit rebuild timed against all layers on, with
-serve's in-process layer (`formatted`) timed on the serve refresh. Then, with the chapters copied
-until there are 12, it times the cold build with every core
-(JOBS=cores, tools/parallel.py) against the serial one (JOBS=1), interleaved, and repeats the
+time. Then, with the chapters copied until there are 12, it times the cold build with a worker
+per core (JOBS=cores, tools/workers.py) against one worker (JOBS=1), interleaved, and repeats the
 serve measurement, to show how the prose-edit refresh grows with the number of chapters.
 """
 
@@ -34,7 +31,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tools.cache import LAYERS  # noqa: E402
 from tools.workspace import Workspace  # noqa: E402
 
 CHAPTER = "docs/chapters/convolutions.md"
@@ -109,36 +105,8 @@ def serve_refresh(workspace: Workspace, edits: Edits, repeats: int, **env: str) 
         workspace.stop()
 
 
-def cache_layers(workspace: Workspace, edits: Edits, repeats: int, site: Path) -> dict[str, dict[str, list[float]]]:
-    """Each persistent layer of the cache switched off alone (SITE_CACHE_WITHOUT), against all of
-    them on, interleaved: a warm build with no change, and a rebuild after a prose edit. Each pair
-    starts from a cache that every layer filled (an untimed build with all of them on), so that a
-    layer's absence is not charged to the next one measured."""
-    runs = {"all layers on": ""} | {f"without {layer}": layer for layer in LAYERS if layer != "formatted"}
-    times: dict[str, dict[str, list[float]]] = {label: {"warm": [], "prose": []} for label in runs}
-    for _ in range(repeats):
-        for label, layer in runs.items():
-            check(workspace.build(site))  # every layer filled
-            times[label]["warm"].append(timed(lambda: check(workspace.build(site, SITE_CACHE_WITHOUT=layer))))
-            edits.prose()
-            times[label]["prose"].append(timed(lambda: check(workspace.build(site, SITE_CACHE_WITHOUT=layer))))
-    return times
-
-
-def print_layers(times: dict[str, dict[str, list[float]]], serve: dict[str, list[float]]) -> None:
-    base = {kind: statistics.median(samples) for kind, samples in times["all layers on"].items()}
-    print(f"\nCache layers, each switched off alone (SITE_CACHE_WITHOUT); median, and the cost of its "
-          "absence as a ratio to the build with every layer on:\n")
-    print(f"{'':34} {'warm build':>10} {'ratio':>7} {'prose edit':>11} {'ratio':>7}")
-    for label, kinds in times.items():
-        warm, prose = statistics.median(kinds["warm"]), statistics.median(kinds["prose"])
-        print(f"{label:34} {warm:>9.2f}s {warm / base['warm']:>7.2f} {prose:>10.2f}s {prose / base['prose']:>7.2f}")
-    on, off = statistics.median(serve["on"]), statistics.median(serve["off"])
-    print(f"{'serve refresh, without formatted':34} {off:>9.2f}s {off / on:>7.2f}   (with it: {on:.2f}s)")
-
-
 def add_copies(workspace: Workspace, chapters: int) -> None:
-    """Copy the chapters until there are `chapters` of them, each in the navigation with its notebook."""
+    """Copy the chapters until there are `chapters` of them, each in the navigation."""
     import yaml
 
     folder = workspace.path("docs/chapters")
@@ -153,8 +121,7 @@ def add_copies(workspace: Workspace, chapters: int) -> None:
     config = workspace.path("mkdocs.yml")
     text = config.read_text(encoding="utf-8")
     pages = sorted(p.name for p in folder.glob("*_copy*.md"))
-    extra = {"nav": [{"Copies": [f"chapters/{p}" for p in pages]},
-                     {"Copied notebooks": [f"notebooks/{Path(p).stem}.ipynb" for p in pages]}]}
+    extra = {"nav": [{"Copies": [f"chapters/{p}" for p in pages]}]}  # their notebooks follow (the plugin)
     marker = "\nnav:\n"
     head, tail = text.split(marker, 1)
     nav_end = tail.index("\n\n")
@@ -166,8 +133,6 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.build", description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--copies", type=int, default=12, help="chapters for the growth measurement (0: skip it)")
-    parser.add_argument("--layers", action=argparse.BooleanOptionalAction, default=True,
-                        help="measure each cache layer switched off alone")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
@@ -184,25 +149,17 @@ def main(argv: list[str] | None = None) -> None:
             median = statistics.median(samples)
             print(f"{name:40} {median:>8.2f}s {median / cold:>7.2f}")
 
-        if args.layers:
-            layers = cache_layers(workspace, edits, args.repeats, Path(tmp) / "site")
-            serve: dict[str, list[float]] = {"on": [], "off": []}
-            for _ in range(args.repeats):  # interleaved, one serve process each
-                serve["on"] += serve_refresh(workspace, edits, 1)
-                serve["off"] += serve_refresh(workspace, edits, 1, SITE_CACHE_WITHOUT="formatted")
-            print_layers(layers, serve)
-
         if args.copies:
             grown = Workspace(Path(tmp) / "grown")
             add_copies(grown, args.copies)
             cores = os.cpu_count() or 1
-            cold = {"JOBS=1 (serial)": [], f"JOBS={cores} (every core)": []}
+            cold = {"JOBS=1 (one worker)": [], f"JOBS={cores} (every core)": []}
             for _ in range(args.repeats):  # interleaved, so that both see the same machine
-                for label, jobs in [("JOBS=1 (serial)", 1), (f"JOBS={cores} (every core)", cores)]:
+                for label, jobs in [("JOBS=1 (one worker)", 1), (f"JOBS={cores} (every core)", cores)]:
                     cold[label].append(timed(lambda: check(grown.build(Path(tmp) / "grown-site", cache=False,
                                                                        JOBS=str(jobs)))))
-            serial = statistics.median(cold["JOBS=1 (serial)"])
-            print(f"\nCold build of {args.copies} chapters, median of {args.repeats} runs, ratio to the serial build:\n")
+            serial = statistics.median(cold["JOBS=1 (one worker)"])
+            print(f"\nCold build of {args.copies} chapters, median of {args.repeats} runs, ratio to one worker:\n")
             for label, samples in cold.items():
                 print(f"{label:40} {statistics.median(samples):>8.2f}s {statistics.median(samples) / serial:>7.2f}")
             check(grown.build(Path(tmp) / "grown-site"))  # fill its cache

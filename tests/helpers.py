@@ -4,6 +4,7 @@ and random inputs for the package. Fixtures live in conftest.py; test files impo
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import socket
@@ -39,30 +40,30 @@ PUBLISHED = {"SITE_URL": f"http://127.0.0.1:{PUBLISHED_PORT}{PREFIX}", "REPO_URL
 
 def mkdocs_build(
     site_dir: Path, docs_dir: Path | None = None, nav: list | None = None, env: dict | None = None,
-    extra: dict | None = None,
+    timeout: float = 600, plugin: dict | None = None,
 ) -> subprocess.CompletedProcess:
     """Run `mkdocs build --strict` into site_dir; with docs_dir, build that folder instead of docs/.
 
     The build sees no SITE_URL or REPO_URL from the caller's environment (a CI job may set them to
     publish), only those given in env, so every test knows the address its site is built for. It
     is a cold build (SITE_CACHE=off) unless env says otherwise: the suite tests a fresh execution.
-    extra: settings of mkdocs.yml's `extra` to change (merged into the inherited ones).
+    plugin: options of the `literate` plugin to change (MkDocs merges them into mkdocs.yml's).
     """
-    config_file = config_for(site_dir, docs_dir, nav, extra)
+    config_file = config_for(site_dir, docs_dir, nav, plugin)
     clean = {k: v for k, v in os.environ.items() if k not in ("SITE_URL", "REPO_URL", "REPO_BRANCH")}
-    # JOBS=1: the suite already builds on every core (pytest-xdist); tests/test_parallel.py checks
-    # that a build whose pages run in worker processes equals this serial one.
+    # JOBS=1: the suite already builds on every core (pytest-xdist); tests/test_workers.py checks
+    # that a build whose pages run in several worker processes equals this one.
     env = {**clean, "NO_MKDOCS_2_WARNING": "1", "PYTHONHASHSEED": "0", "SITE_CACHE": "off", "JOBS": "1", **(env or {})}
     command = [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config_file), "-d", str(site_dir)]
-    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 def config_for(site_dir: Path, docs_dir: Path | None = None, nav: list | None = None,
-               extra: dict | None = None) -> Path:
+               plugin: dict | None = None) -> Path:
     """The configuration file mkdocs_build builds site_dir with: mkdocs.yml itself, or, with
-    docs_dir, nav or extra, a file beside site_dir that inherits it and changes those."""
+    docs_dir, nav or plugin options, a file beside site_dir that inherits it and changes those."""
     config_file = ROOT / "mkdocs.yml"
-    if docs_dir is None and nav is None and extra is None:
+    if docs_dir is None and nav is None and plugin is None:
         return config_file
     from mkdocs.utils.yaml import yaml_load
 
@@ -72,17 +73,28 @@ def config_for(site_dir: Path, docs_dir: Path | None = None, nav: list | None = 
     config = {
         "INHERIT": str(config_file),
         "docs_dir": str(docs_dir or ROOT / "docs"),
-        "hooks": [str(ROOT / hook) for hook in base["hooks"]],
         "theme": {"custom_dir": str(ROOT / base["theme"]["custom_dir"])},
         "watch": [str(ROOT / path) for path in base.get("watch", [])],
     }
     if nav is not None:
         config["nav"] = nav
-    if extra is not None:
-        config["extra"] = {**base.get("extra", {}), **extra}
     written = Path(site_dir).parent / f"{Path(site_dir).name}-mkdocs.yml"
-    written.write_text(yaml.safe_dump(config), encoding="utf-8")
+    written.write_text(yaml.safe_dump(config) + (literate_options(plugin) if plugin else ""), encoding="utf-8")
     return written
+
+
+def literate_options(options: dict) -> str:
+    """mkdocs.yml's `plugins:` as its text (a child's list replaces the parent's whole, and its
+    `!ENV` tags must be read by the build, not here), with these options of the `literate` plugin."""
+    text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    plugins = re.search(r"^plugins:\n(?:(?:[ #].*)?\n)+", text, re.M)[0]
+    before, marker, ours = plugins.partition("  - literate:\n")
+    assert marker, "mkdocs.yml configures no literate plugin"
+    for key, value in options.items():
+        line = f"      {key}: {json.dumps(value)}"
+        ours, found = re.subn(rf"^      {key}:.*$", line, ours, flags=re.M)
+        ours = ours if found else line + "\n" + ours
+    return before + marker + ours
 
 
 def page_text(page: Path) -> str:

@@ -1,4 +1,5 @@
-"""The build's execution cache (tools/cache.py, tools/execution.py, tools/page_cache.py).
+"""The build's cache (tools/cache.py), its keys (tools/keys.py) and its use (tools/execution.py,
+tools/page_cache.py).
 
 Unit tests of the store, then builds of a private copy of the project (tools/workspace.py): a warm
 build equals a cold build byte for byte after a prose edit and after a code edit, and corrupt
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tools import cache
+from tools import cache, keys
 from tools.cache import Store
 from tests.helpers import figures, outputs
 from tools.workspace import VOLATILE, Workspace, differing_files
@@ -69,37 +70,29 @@ def test_an_unreadable_or_unwritable_cache_warns_once_and_never_raises(tmp_path,
     assert "cannot read" in caplog.text
 
 
-def test_a_layer_switched_off_reads_and_writes_nothing_and_the_others_work(tmp_path, monkeypatch):
-    monkeypatch.setenv("SITE_CACHE_WITHOUT", " search , math")
-    store = Store(tmp_path, cache.without())
-    assert store.without == {"search", "math"} and not store.uses("search") and store.uses("rendered")
-    for kind in ("search", "rendered"):
-        store.save(kind, "p.md", "k" * 64, [kind])
-    assert store.load("search", "p.md", "k" * 64) is None and not (tmp_path / "search").exists()
-    assert store.load("rendered", "p.md", "k" * 64) == ["rendered"]
-    assert Store(tmp_path).load("search", "p.md", "k" * 64) is None  # nothing was written for it
+def test_no_cache_reads_and_writes_nothing(tmp_path):
+    store = Store(None)
+    store.save("pages", "p.md", "k" * 64, ["x"])
+    assert store.load("pages", "p.md", "k" * 64) is None and not store.holds("pages") and not list(tmp_path.iterdir())
 
 
-def test_an_unknown_layer_is_named_with_the_layers_there_are(monkeypatch):
-    monkeypatch.setenv("SITE_CACHE_WITHOUT", "rendered,serch")
-    with pytest.raises(ValueError, match=r"SITE_CACHE_WITHOUT names serch, which are not cache layers: choose from pages, "):
-        cache.without()
+def test_the_code_key_is_the_code_this_process_loaded_not_the_files_now(tmp_path, monkeypatch):
+    """What `mkdocs serve` stores after an edit of tools/ is keyed on the code it runs, so a fresh
+    process, running the edited code, never takes it for its own."""
+    module = tmp_path / "tools_demo_module.py"
+    module.write_text("X = 1\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import importlib
 
-
-@pytest.mark.parametrize("name", ["upstream.py", "katex_render.cjs"])
-def test_the_build_code_digest_covers_every_file_of_the_build_and_nothing_else(name, tmp_path, monkeypatch):
-    folder = tmp_path / "tools"
-    folder.mkdir()
-    for source in sorted((cache.ROOT / "tools").glob("*")):
-        if source.is_file():
-            (folder / source.name).write_bytes(source.read_bytes())
-    monkeypatch.setattr(cache, "ROOT", tmp_path)
-    before = cache.build_code()
-    (folder / "notes.txt").write_text("not code", encoding="utf-8")
-    assert cache.build_code() == before
-    with (folder / name).open("a", encoding="utf-8") as handle:
-        handle.write("\n// changed\n")
-    assert cache.build_code() != before
+    loaded = importlib.import_module("tools_demo_module")
+    monkeypatch.setitem(sys.modules, "tools.demo_module", loaded)
+    keys.loaded_code.cache_clear()
+    before = keys.loaded_code()
+    module.write_text("X = 2\n", encoding="utf-8")  # edited on disk, after this process loaded it
+    assert keys.loaded_code() == before  # this process keys on what it runs
+    keys.loaded_code.cache_clear()  # a new process reads the code it loads
+    assert keys.loaded_code() != before
+    keys.loaded_code.cache_clear()
 
 
 @pytest.mark.site
@@ -157,34 +150,25 @@ def test_a_modules_digest_ignores_comments_but_not_code_nor_other_modules(tmp_pa
     for path in files.values():
         path.write_text("# docs/chapters/a.md:10\ndef f():\n    return 1\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    before = cache.module_digest(module, "pkg_digest_demo")
+    before = keys.module(module, "pkg_digest_demo")
     files[module].write_text("# docs/chapters/a.md:14\n\ndef f():\n    return 1\n")
-    assert cache.module_digest(module, "pkg_digest_demo") == before
+    assert keys.module(module, "pkg_digest_demo") == before
     other = next(path for name, path in files.items() if name != module)
     other.write_text("def g():\n    return 3\n")
-    assert cache.module_digest(module, "pkg_digest_demo") == before  # another module's code is not its own
+    assert keys.module(module, "pkg_digest_demo") == before  # another module's code is not its own
     files[module].write_text("# docs/chapters/a.md:14\n\ndef f():\n    return 2\n")
-    assert cache.module_digest(module, "pkg_digest_demo") != before
-    assert cache.module_digest("pkg_digest_demo.absent", "pkg_digest_demo") == "missing"
+    assert keys.module(module, "pkg_digest_demo") != before
+    assert keys.module("pkg_digest_demo.absent", "pkg_digest_demo") == "missing"
 
 
-# Each thing the environment key covers, as a change to what cache.environment() reads: given
-# (monkeypatch, tmp_path), it sets up what it needs and returns the change.
+# Each thing the environment key covers, as a change to what keys.environment() reads.
 
 
 def _constraints(monkeypatch, tmp_path):
     pins = tmp_path / "constraints.txt"
     pins.write_text("torch==2.5.1\n")
-    monkeypatch.setattr(cache, "CONSTRAINTS", pins)
+    monkeypatch.setattr(keys, "ROOT", tmp_path)
     return lambda: pins.write_text("torch==2.6.0\n")
-
-
-def _runner(monkeypatch, tmp_path):
-    runner = tmp_path / "tools" / "execution.py"
-    runner.parent.mkdir()
-    runner.write_text("def run(code):\n    exec(code)\n")
-    monkeypatch.setattr(cache, "ROOT", tmp_path)
-    return lambda: runner.write_text("def run(code):\n    exec(code, {})\n")
 
 
 def _installed(monkeypatch, tmp_path):
@@ -197,40 +181,47 @@ def _installed(monkeypatch, tmp_path):
     return install
 
 
-def _version_of(name):
-    def change(monkeypatch, tmp_path):
-        real = cache._version
-        return lambda: monkeypatch.setattr(cache, "_version", lambda dist: "0.0.0" if dist == name else real(dist))
-    return change
-
-
 COVERED = {
     "python": lambda mp, tmp: lambda: mp.setattr(sys, "version", sys.version + " [another build]"),
     "platform": lambda mp, tmp: lambda: mp.setattr(platform, "platform", lambda *args, **kwargs: "Another-OS-1.0"),
-    "torch": _version_of("torch"),
-    "numpy": _version_of("numpy"),
     "constraints": _constraints,
     "installed": _installed,
-    "runner": _runner,
 }
 
 
 @pytest.mark.parametrize("covered", COVERED.values(), ids=COVERED.keys())
 def test_the_environment_key_changes_with_what_it_covers_and_stays_otherwise(covered, monkeypatch, tmp_path):
     change = covered(monkeypatch, tmp_path)
-    monkeypatch.setattr(cache, "_installed", {})  # the installed digest is read afresh, not remembered
-
-    def key():
-        return cache.digest(cache.environment())
-
-    before = key()
-    monkeypatch.setattr(cache, "_installed", {})
-    assert key() == before, "nothing changed, read twice: the same key"
+    before = keys.environment()
+    assert keys.environment() == before, "nothing changed, read twice: the same key"
     change()
-    assert key() != before
+    assert keys.environment() != before
+
+
+def test_a_runs_key_covers_the_code_that_runs_blocks_its_blocks_and_its_page():
+    blocks = [["python", {"result": "text"}, "print(1)"]]
+    base = keys.page_run("docs/a.md", "env", "runner", blocks)
+    assert base == keys.page_run("docs/a.md", "env", "runner", [list(b) for b in blocks])
+    changed = [keys.page_run("docs/b.md", "env", "runner", blocks), keys.page_run("docs/a.md", "env2", "runner", blocks),
+               keys.page_run("docs/a.md", "env", "runner2", blocks),
+               keys.page_run("docs/a.md", "env", "runner", [["python", {}, "print(1)"]])]
+    assert base not in changed and len(set(changed)) == len(changed)
 
 
 # Builds of a copy of the project -------------------------------------------------------------------
+
+def pages_with_code() -> list[str]:
+    """The site's pages that have executed blocks, as the build names them: read from docs/, so
+    that adding a chapter needs no edit here."""
+    from tools import chapter
+
+    rule = chapter.project_rule()
+    return sorted(chapter.relative(p) for p in (cache_root() / "docs").rglob("*.md") if chapter.read(p, rule).executed)
+
+
+def cache_root() -> Path:
+    return Path(keys.ROOT)
+
 
 RAN = re.compile(r"Code blocks: ran (\d+) page\(s\) \(([^)]*)\); replayed (\d+) page\(s\)")
 CHAPTER = "docs/chapters/convolutions.md"
@@ -270,8 +261,7 @@ def test_warm_builds_equal_cold_builds_after_prose_and_code_edits(workspace, sit
     """Steps on one copy of the project, each building on the last (its edits, its cache): one
     test, since xdist may hand separate tests to separate processes; each step names itself when it
     fails."""
-    pages = ["docs/chapters/arguments.md", "docs/chapters/convolutions.md", "docs/chapters/drawing.md",
-             "docs/chapters/faster.md", "docs/chapters/timing.md", "docs/index.md"]
+    pages = pages_with_code()
     # The suite's cold build of the tree ran every block and filled site_cache; the copy starts from it.
     # Builds are compared file by file: HTML, SVG figures, notebooks, every file, but for the
     # sitemap's date and the build-time benchmark's timings between volatile markers.

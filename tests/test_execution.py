@@ -1,50 +1,146 @@
-"""tools/execution.py's limits and tools/report.py's report, on small sites built as `make build`
-builds (strictly, in a subprocess)."""
+"""tools/execution.py, tools/workers.py and tools/blocks.py: time limits that need no signal, what
+a page must print, and tools/report.py's report, on small sites built as `make build` builds
+(strictly, in a subprocess).
+
+The limits are tested with SIGALRM hidden, in the build and in its workers (a sitecustomize that
+deletes it, as on Windows), for each way a block can hang: a Python loop, a sleep, a read that
+never returns. Each fails the build within its limit plus a few seconds, naming the limit and the
+line, and leaves no process behind.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
-from tests.helpers import failing_build, mkdocs_build, write_docs
+from tests.helpers import config_for, failing_build, mkdocs_build, write_docs
 from tools import report
 
 pytestmark = pytest.mark.site
 
-
-def test_a_block_past_its_timeout_fails_the_build_naming_its_line_the_limit_and_what_it_was_doing(tmp_path):
-    page = ('# Slow\n\nText.\n\n```python exec="on" timeout="1"\nimport time\n\n'
-            'for step in range(600):\n    time.sleep(0.1)\n```\n')
-    log = failing_build(tmp_path, {"index.md": page})
-    assert "index.md:5: this block ran longer than its limit of 1 s" in log
-    assert "it was on line 9: time.sleep(0.1)" in log
-
-
-def test_the_block_cannot_swallow_its_timeout(tmp_path):
-    page = ('# Stubborn\n\n```python exec="on" timeout="0.5"\nwhile True:\n    try:\n        sum(range(1000))\n'
-            '    except Exception:\n        pass\n```\n')
-    log = failing_build(tmp_path, {"index.md": page})
-    assert "ran longer than its limit of 0.5 s" in log and "it was on line" in log
+NO_SIGALRM = "import signal\nfor name in ('SIGALRM', 'setitimer', 'alarm', 'ITIMER_REAL'):\n    vars(signal).pop(name, None)\n"
+HANGS = {
+    "a Python loop": ("while True:\n    try:\n        sum(range(1000))\n    except Exception:\n        pass\n", 'sum(range(1000))'),
+    "a sleep": ("import time\n\ntime.sleep(10 ** 6)\n", "time.sleep(10 ** 6)"),
+    "a read that never returns": ("import os\n\nr, w = os.pipe()\nos.read(r, 1)\n", "os.read(r, 1)"),
+}
 
 
-@pytest.mark.parametrize("value", ["soon", "0", "-3", "inf"])
-def test_a_timeout_that_is_not_a_positive_number_is_named_at_its_fence(tmp_path, value):
-    log = failing_build(tmp_path, {"index.md": f'# T\n\n```python exec="on" timeout="{value}"\nx = 1\n```\n'})
-    assert f'index.md:3: timeout="{value}" must be a positive number of seconds' in log
+def without_sigalrm(tmp_path) -> dict:
+    """An environment whose Pythons (the build and its workers) have no SIGALRM."""
+    folder = tmp_path / "no-sigalrm"
+    folder.mkdir()
+    (folder / "sitecustomize.py").write_text(NO_SIGALRM, encoding="utf-8")
+    return {"PYTHONPATH": os.pathsep.join([str(folder), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
 
 
-def test_the_site_default_limit_is_mkdocs_ymls_and_a_fence_may_raise_it(tmp_path):
-    """With extra.block_timeout at 1 s, a block of 2 s fails, unless its fence allows it more."""
+def marked(tmp_path) -> dict:
+    """An environment variable that marks the build's processes, its workers included (they inherit it)."""
+    return {"LITERATE_TEST_MARK": str(tmp_path)}
+
+
+def processes_marked(tmp_path) -> list[int]:
+    """This machine's processes whose environment carries `marked(tmp_path)`."""
+    mark = f"LITERATE_TEST_MARK={tmp_path}".encode()
+    found = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as handle:
+                if mark in handle.read().split(b"\0"):
+                    found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+def wait_until_gone(tmp_path, seconds: float = 30) -> list[int]:
+    """Wait, up to seconds, until no marked process is left; those still there then."""
+    deadline = time.monotonic() + seconds
+    while processes_marked(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return processes_marked(tmp_path)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads processes from /proc")
+@pytest.mark.parametrize("hang", list(HANGS))
+def test_a_hanging_block_fails_within_its_limit_naming_it_and_its_line_without_sigalrm(tmp_path, hang):
+    code, line = HANGS[hang]
+    env = {**without_sigalrm(tmp_path), **marked(tmp_path)}
+    check = subprocess.run([sys.executable, "-c", "import signal; print(hasattr(signal, 'SIGALRM'))"],
+                           env={**os.environ, **env}, capture_output=True, text=True)
+    assert check.stdout.strip() == "False"  # the build's Pythons cannot use it
+    docs = write_docs(tmp_path, {"index.md": f'# Hangs\n\nText.\n\n```python exec="on" timeout="3"\n{code}```\n'})
+    started = time.monotonic()
+    result = mkdocs_build(tmp_path / "site", docs, nav=["index.md"], env=env, timeout=90)
+    took = time.monotonic() - started
+    log = result.stdout + result.stderr
+    assert result.returncode != 0 and took < 60, log
+    assert "index.md:5: this block ran longer than its limit of 3 s" in log
+    assert "it was on line " in log and line in log
+    assert not wait_until_gone(tmp_path, 5), "a worker outlived the build"
+
+
+def test_a_timeout_that_is_not_a_positive_number_is_named_at_its_fence(tmp_path):
+    for value in ["soon", "0", "-3", "inf"]:
+        folder = tmp_path / value
+        folder.mkdir()
+        log = failing_build(folder, {"index.md": f'# T\n\n```python exec="on" timeout="{value}"\nx = 1\n```\n'})
+        assert f'index.md:3: timeout="{value}" must be a positive number of seconds' in log
+
+
+def test_the_site_default_limit_is_the_plugins_and_a_fence_may_raise_it(tmp_path):
+    """With block_timeout at 1 s, a block of 2 s fails, unless its fence allows it more; it runs once."""
     slow = 'import time\ntime.sleep(2)\nprint("done")\n'
     (tmp_path / "default").mkdir()
     (tmp_path / "fence").mkdir()
     strict = write_docs(tmp_path / "default", {"index.md": f'# A\n\n```python exec="on" result="text"\n{slow}```\n'})
-    failed = mkdocs_build(tmp_path / "default" / "site", strict, nav=["index.md"], extra={"block_timeout": 1})
-    assert failed.returncode != 0 and "ran longer than its limit of 1 s" in failed.stdout + failed.stderr
+    failed = mkdocs_build(tmp_path / "default" / "site", strict, nav=["index.md"], plugin={"block_timeout": 1})
+    log = failed.stdout + failed.stderr
+    assert failed.returncode != 0 and log.count("ran longer than its limit of 1 s") == 1, log
     allowed = write_docs(tmp_path / "fence", {"index.md": f'# B\n\n```python exec="on" timeout="10" result="text"\n{slow}```\n'})
-    passed = mkdocs_build(tmp_path / "fence" / "site", allowed, nav=["index.md"], extra={"block_timeout": 1})
+    passed = mkdocs_build(tmp_path / "fence" / "site", allowed, nav=["index.md"], plugin={"block_timeout": 1})
     assert passed.returncode == 0, passed.stdout + passed.stderr
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads processes from /proc")
+def test_a_build_killed_with_sigkill_leaves_no_worker_running(tmp_path):
+    docs = write_docs(tmp_path, {"index.md": '# K\n\n```python exec="on"\nopen(__import__("os").environ["STARTED"], "w").close()\n'
+                                             'import time\ntime.sleep(10 ** 6)\n```\n'})
+    started = tmp_path / "started"
+    command = [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config_for(tmp_path / "site", docs, ["index.md"])),
+               "-d", str(tmp_path / "site")]
+    env = {**os.environ, "SITE_CACHE": "off", "STARTED": str(started), "NO_MKDOCS_2_WARNING": "1", **marked(tmp_path)}
+    build = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not started.exists():  # the block is running in a worker
+            assert build.poll() is None and time.monotonic() < deadline, "the block never started"
+            time.sleep(0.05)
+        assert len(processes_marked(tmp_path)) >= 2, "no worker process was found beside the build"
+    finally:
+        build.send_signal(signal.SIGKILL)
+        build.wait()
+    assert not wait_until_gone(tmp_path), "workers outlived the killed build"
+
+
+def test_a_shown_output_that_is_empty_and_an_unrounded_float_fail_at_their_lines(tmp_path):
+    pages = {"index.md": '# E\n\n```python exec="on" source="above" result="text"\nx = 1\n```\n',
+             "b.md": '# F\n\n```python exec="on" result="text"\nprint(1 / 3)\n```\n'}
+    log = failing_build(tmp_path, pages)
+    assert 'index.md:3: this block shows its output in a box (result="text") but printed nothing' in log
+    assert "b.md:3: it printed 0.3333333333333333, a number with 16 decimals: round it for a reader" in log
+
+
+def test_a_block_that_raises_runs_once_and_is_reported_at_its_line(tmp_path):
+    pages = {"index.md": '# R\n\n```python exec="on"\nprint("ran")\nraise ValueError("no")\n```\n'}
+    log = failing_build(tmp_path, pages)
+    assert log.count("ValueError: no") >= 1 and 'index.md", line 5' in log
 
 
 def test_every_build_writes_the_execution_report_and_prints_it(tmp_path):
@@ -64,15 +160,16 @@ def test_every_build_writes_the_execution_report_and_prints_it(tmp_path):
 
 def test_the_report_says_replayed_and_ran_and_names_the_slowest_blocks():
     class Plan:
-        def __init__(self, blocks, replay=None, failed=False):
+        def __init__(self, blocks, replay=None, failed=False, seconds=None):
             self.blocks, self.replay, self.failed, self.skipped = blocks, replay, failed, False
+            self.result = None if seconds is None else {"seconds": seconds}
 
     class Runner:
-        pages = {"docs/a.md": Plan([1, 2, 3, 4]), "docs/b.md": Plan([1], replay=["x"]), "docs/c.md": Plan([])}
-        seconds = {"docs/a.md": {10: 0.5, 20: 2.0, 30: 0.25, 40: 1.0}}
+        pages = {"docs/a.md": Plan([1, 2, 3, 4], seconds={10: 0.5, 20: 2.0, 30: 0.25, 40: 1.0}),
+                 "docs/b.md": Plan([1], replay=["x"]), "docs/c.md": Plan([])}
 
         def ran(self, name):
-            return self.pages[name].replay is None
+            return self.pages[name].result is not None
 
     found = report.rows(Runner())
     assert [row["page"] for row in found] == ["docs/a.md", "docs/b.md"]  # a page without code is no row

@@ -79,7 +79,7 @@ def test_a_build_killed_at_any_point_leaves_a_cache_the_next_build_trusts(tmp_pa
 
 def test_a_failed_parallel_build_leaves_no_process_behind(tmp_path):
     """A page fails while a worker is still running another: the build fails at the bad page's line,
-    and once it has exited, no worker or fork server of it is left."""
+    and once it has exited, no worker of it is left."""
     if not Path("/proc/self/stat").is_file():
         pytest.skip("reads the process table from /proc")
     go = tmp_path / "go"
@@ -107,7 +107,7 @@ def test_a_failed_parallel_build_leaves_no_process_behind(tmp_path):
         watchdog.cancel()
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
-    assert process.returncode != 0 and "Running 3 page(s) in worker processes" in log
+    assert process.returncode != 0 and "Running 3 page(s) in 2 worker process(es)" in log
     assert 'a.md", line 4' in log
     wait_until(lambda: not _group_alive(process.pid), "the build's processes all gone", process=None)
 

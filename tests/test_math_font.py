@@ -55,7 +55,7 @@ def test_characters_the_font_lacks_are_named():
 def test_a_build_gets_its_font_from_the_cache_when_the_characters_are_the_same(tmp_path, monkeypatch):
     store = Store(tmp_path)
     drawn = {"a.md": {"x", SUM}, "b.md": {"y", "\U0001f600"}}
-    font, lacking = math_font.build(store, drawn)
+    font, lacking = math_font.build(store, "site", drawn)
     assert lacking == {"b.md": ["\U0001f600"]}
     assert set(map(chr, TTFont(io.BytesIO(font)).getBestCmap())) == {"x", "y", SUM}
 
@@ -63,6 +63,6 @@ def test_a_build_gets_its_font_from_the_cache_when_the_characters_are_the_same(t
         raise AssertionError("subset again")
 
     monkeypatch.setattr(math_font, "subset", no_subsetting)
-    assert math_font.build(Store(tmp_path), drawn) == (font, lacking)
+    assert math_font.build(Store(tmp_path), "site", drawn) == (font, lacking)
     with pytest.raises(AssertionError, match="subset again"):  # other characters: another font
-        math_font.build(Store(tmp_path), {"a.md": {"z"}})
+        math_font.build(Store(tmp_path), "site", {"a.md": {"z"}})

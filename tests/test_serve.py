@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tools.workspace import Workspace, comparable
+from tools.workspace import Workspace, comparable, differing_files
 
 pytestmark = pytest.mark.site
 
@@ -69,11 +69,26 @@ def test_serve_retangles_reimports_and_matches_a_cold_build(tmp_path, site, site
         # ...and the page re-rendered from remembered blocks is the cold build's, but for the edit.
         served = comparable(edited.replace(workspace.url.encode(), local)).replace(b"Whatever their name,", b"Despite their name,")
         assert served == comparable((site / "chapters/convolutions/index.html").read_bytes())
+
+        # The build's own code changes under serve, which goes on running the code it loaded: the
+        # runner now shows outputs differently, and a page's code and prose are edited, so that serve
+        # renders the page again with its old code. What serve stores is keyed on the code serve
+        # runs, so the next `make build` (the new code, a new key) equals a cold build.
+        workspace.edit("tools/execution.py", "        return printed\n", "        return printed.replace('42', '4 2')\n")
+        workspace.edit(LESSON, "Whatever their name,", "Despite their name,")
+        code = workspace.path(LESSON)
+        code.write_text(code.read_text(encoding="utf-8") + '\n```python exec="on" result="text"\nprint(6 * 7)\n```\n', encoding="utf-8")
+        workspace.wait_for("chapters/convolutions/", lambda page: b"Despite their name," in page)
     finally:
         workspace.stop()
     log = workspace.serve_log()
     assert "Tangled literate/arguments.py from the chapters" in log
     assert "Traceback" not in log
+    warm = workspace.build(tmp_path / "warm")
+    cold = workspace.build(tmp_path / "cold", cache=False)
+    assert warm.returncode == 0 and cold.returncode == 0, warm.stderr + cold.stderr
+    assert differing_files(tmp_path / "warm", tmp_path / "cold") == []
+    assert "4 2" in (tmp_path / "warm" / "chapters" / "convolutions" / "index.html").read_text(encoding="utf-8")
 
 
 

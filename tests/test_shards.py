@@ -1,4 +1,4 @@
-"""tools/shards.py: builds shared across machines. Two shards on one machine fill two caches; merged,
+"""The plugin's shard option (SHARD=i/n): builds shared across machines. Two shards on one machine fill two caches; merged,
 they let a final build replay every page, and its site equals a cold build's."""
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ import shutil
 import pytest
 
 from tests.helpers import mkdocs_build, write_docs
-from tools import shards
+from tools.execution import owner
+from tools.plugin import parse_shard
 from tools.workspace import differing_files
 
 pytestmark = pytest.mark.site
@@ -32,9 +33,9 @@ def test_two_shards_fill_caches_that_merged_replay_every_page_of_a_cold_build(tm
         result = mkdocs_build(tmp_path / f"shard{i}", docs, nav=list(PAGES),
                               env={"SHARD": f"{i}/2", "SITE_CACHE": "on", "SITE_CACHE_DIR": str(tmp_path / f"cache{i}")})
         assert result.returncode == 0, result.stderr
-        assert f"SHARD={i}/2: left" in result.stderr and "not for publishing" in result.stderr
+        assert f"shard {i}/2: left" in result.stderr and "not for publishing" in result.stderr
         pages, _ = ran(result)
-        assert pages == {name for name in PAGES if shards.owner(f"docs/{name}", 2) == i}  # its share, only
+        assert pages == {name for name in PAGES if owner(f"docs/{name}", 2) == i}  # its share, only
         shares.append(pages)
     assert shares[0] and shares[1] and not shares[0] & shares[1] and shares[0] | shares[1] == set(PAGES)
     merged = tmp_path / "merged"
@@ -49,14 +50,13 @@ def test_two_shards_fill_caches_that_merged_replay_every_page_of_a_cold_build(tm
 
 def test_the_split_is_stable_and_covers_every_page():
     names = [f"docs/chapters/c{n}.md" for n in range(40)]
-    owners = [shards.owner(name, 3) for name in names]
-    assert owners == [shards.owner(name, 3) for name in names] and set(owners) == {1, 2, 3}
-    assert shards.owner("docs/chapters/convolutions.md", 4) == int(
+    owners = [owner(name, 3) for name in names]
+    assert owners == [owner(name, 3) for name in names] and set(owners) == {1, 2, 3}
+    assert owner("docs/chapters/convolutions.md", 4) == int(
         __import__("hashlib").sha256(b"docs/chapters/convolutions.md").hexdigest(), 16) % 4 + 1
 
 
 @pytest.mark.parametrize("value", ["3/2", "0/2", "1", "a/b", "1/0"])
-def test_a_bad_shard_is_named(monkeypatch, value):
-    monkeypatch.setenv("SHARD", value)
-    with pytest.raises(Exception, match=re.escape(f"SHARD={value!r}: give i/n")):
-        shards.from_environment()
+def test_a_bad_shard_is_named(value):
+    with pytest.raises(Exception, match=re.escape(f"plugins.literate.shard (SHARD) is {value!r}: give i/n")):
+        parse_shard(value)

@@ -62,33 +62,6 @@ def test_a_formatter_table_that_is_no_longer_consulted_is_caught(monkeypatch):
     assert message is not None and "markdown_exec.formatters, entries replaced no longer holds" in message
 
 
-def _remembering(self, page):  # an index that keeps more than its entries
-    self.last_page = page.url
-
-
-def _rebuilding(self, page):  # an index that replaces its list rather than appending to it
-    self.entries = list(self.entries)
-
-
-@pytest.mark.parametrize("change, failure", [
-    (_remembering, "now changes the index besides its entry list"),
-    (_rebuilding, "no longer appends one entry per section to the entry list")])
-def test_a_search_index_that_changes_more_than_its_list_is_caught(monkeypatch, change, failure):
-    """Entries made ahead of time are taken off the list the index had when it was wrapped: an index
-    that also kept other state would be left changed, one that made a new list would keep them."""
-    from material.plugins.search.plugin import SearchIndex
-
-    add = SearchIndex.add_entry_from_context
-
-    def changed(self, page):
-        change(self, page)
-        return add(self, page)
-
-    monkeypatch.setattr(SearchIndex, "add_entry_from_context", changed)
-    message = _reach("SearchPlugin.search_index, SearchIndex.add_entry_from_context, .entries and .config").failure()
-    assert message is not None and failure in message
-
-
 def test_a_probe_that_raises_is_reported_not_propagated():
     def broken():
         raise AttributeError("'Page' object has no attribute 'render'")
@@ -98,19 +71,21 @@ def test_a_probe_that_raises_is_reported_not_propagated():
 
 
 def test_the_build_stops_at_its_configuration_when_a_reach_breaks(monkeypatch):
-    from tools import mkdocs_hooks
+    from tools.plugin import LiteratePlugin
 
     broken = upstream.Reach("a reach", "mkdocs", "1.6.1", "because", lambda: "it moved")
     monkeypatch.setattr(upstream, "REACHES", [broken])
     monkeypatch.setattr(upstream, "_checked", set())
     with pytest.raises(PluginError, match=r"a reach no longer holds: it moved\.\n    Why the build relies on it: because"):
-        mkdocs_hooks.on_config(None)  # fails before it reads the configuration
+        plugin = LiteratePlugin()
+        plugin.load_config({})
+        plugin.on_config(None)  # fails before it reads MkDocs' configuration
 
 
 # What each reach touches, written the way the build's code writes it: found only in tools/upstream.py.
-REACHED = [r"\.render\s*=", r"\bformatters\[", r"search_index", r"add_entry_from_context", r"\.observer\s*=",
+REACHED = [r"\.render\s*=", r"\bformatters\[", r"\.observer\s*=",
            r"_title_from_render", r"Load mathjax", r"jp-Mermaid", r"var livereload", r"_inject_js_into_html",
-           r"nb2html", r"_get_nb_toc_tokens", r"""setattr\(\w+, ["'](render|observer|add_entry_from_context)"""]
+           r"nb2html", r"_get_nb_toc_tokens", r"""setattr\(\w+, ["'](render|observer)"""]
 
 
 @pytest.mark.parametrize("pattern", REACHED)

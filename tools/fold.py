@@ -10,7 +10,7 @@ code block of the page. In the chapter's notebook the code stays in its cell, ma
 (`jupyter.source_hidden`, which JupyterLab and VS Code honour).
 
 markdown-exec passes fence options it does not know to the formatter (`extra`); the formatter the
-build registers for Python (tools/mkdocs_hooks.py) calls `format_block`, which asks markdown-exec's
+build registers for Python (tools/plugin.py) calls `format_block`, which asks markdown-exec's
 public `base_format` for the output alone and renders the fold with its public `MarkdownConverter`
 and `code_block`.
 """

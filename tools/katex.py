@@ -8,8 +8,8 @@ with its own inline style, that a phone spent a third of a second styling on the
 pymdownx.arithmatex leaves ``\\(...\\)`` and ``\\[...\\]`` in ``<span class="arithmatex">`` (or a
 ``div``). `Math.collect` notes each page's formulas as the page is rendered; `Math.render_all`
 then renders every formula the cache does not hold in one Node process for the whole build, and
-puts the MathML into the pages. Rendered formulas are cached by their TeX, display mode and the
-KaTeX version, in memory across `mkdocs serve` rebuilds and on disk in the build's cache.
+puts the MathML into the pages. Rendered formulas are kept by their TeX, display mode and the
+KaTeX version, in memory across `mkdocs serve` rebuilds.
 `Math.drawn` is what each page's math draws: the characters the math font must have.
 """
 
@@ -24,12 +24,11 @@ from pathlib import Path
 from mkdocs.exceptions import PluginError
 
 from tools import math_font, node
-from tools.cache import Store, build_code, digest
+from tools.keys import digest, loaded_code
 
 ROOT = Path(__file__).resolve().parents[1]
 KATEX_DIST = ROOT / "node_modules" / "katex" / "dist"
 RENDERER = ROOT / "tools" / "katex_render.cjs"
-KIND = "math"
 _MATH = re.compile(r'<(?P<tag>span|div) class="arithmatex">(?P<tex>.*?)</(?P=tag)>', re.S)
 # A displayed formula scrolls sideways where it is wider than a phone: reachable by keyboard.
 _SCROLLS = ' tabindex="0"'
@@ -92,16 +91,10 @@ def _formula(match: re.Match) -> dict:
 class Math:
     """The math of one build: formulas collected per page, rendered together, cached by content."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.version = katex_version()
-        self.key = digest({"katex": self.version, "code": build_code()})
-        self.rendered = _memory.setdefault(self.key, {}) if store.uses(KIND) else {}
-        if store.uses(KIND) and not self.rendered:
-            self.rendered.update(store.load(KIND, "katex", self.key) or {})
+    def __init__(self) -> None:
+        self.rendered = _memory.setdefault(digest({"katex": katex_version(), "code": loaded_code()}), {})
         self.pending: dict[str, object] = {}  # src_uri -> page
         self.drawn: dict[str, set[str]] = {}  # src_uri -> the characters its math draws
-        self.new = 0
 
     @staticmethod
     def _key(formula: dict) -> str:
@@ -154,8 +147,3 @@ class Math:
             raise PluginError(f"{where}: math that KaTeX cannot render: {result.stderr.strip()}")
         for key, mathml in zip(missing, json.loads(result.stdout)):
             self.rendered[key] = mathml
-        self.new += len(missing)
-
-    def save(self) -> None:
-        if self.new:
-            self.store.save(KIND, "katex", self.key, self.rendered)

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import base64
 import functools
-import hashlib
 import html
-import importlib.metadata
 import io
 import re
 import unicodedata
@@ -28,7 +26,8 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 
-from tools.cache import Store, build_code, digest
+from tools import keys
+from tools.cache import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "node_modules" / "@fontsource" / "noto-sans-math"
@@ -88,19 +87,15 @@ def _source():
     return TTFont(io.BytesIO(_source_bytes()))
 
 
-def build(store: Store, drawn: dict[str, set[str]], save: bool = True) -> tuple[bytes, dict[str, list[str]]]:
+def build(store: Store, site_key: str, drawn: dict[str, set[str]]) -> tuple[bytes, dict[str, list[str]]]:
     """The font for the math of a build's pages (drawn: page -> characters), and for each page the
-    characters the font cannot draw, if any. Cached by content in the build's cache (save=False:
-    made ahead of the build's font, which may draw more, and not stored)."""
+    characters the font cannot draw, if any. Cached by content in the build's cache."""
     chars = sorted(set().union(*drawn.values()))
-    key = digest({"source": hashlib.sha256(_source_bytes()).hexdigest(), "chars": chars,
-                  "fonttools": importlib.metadata.version("fonttools"),
-                  "code": build_code()})
+    key = keys.font(site_key, _source_bytes(), chars)
     entry = store.load(KIND, "noto-sans-math", key)
     if entry is None:
         entry = {"woff": base64.b64encode(subset(frozenset(chars))).decode("ascii"), "lacking": lacking(chars)}
-        if save:
-            store.save(KIND, "noto-sans-math", key, entry)
+        store.save(KIND, "noto-sans-math", key, entry)
     missing = set(entry["lacking"])
     return base64.b64decode(entry["woff"]), {page: sorted(c & missing) for page, c in drawn.items() if c & missing}
 

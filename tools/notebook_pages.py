@@ -4,9 +4,10 @@ Every chapter in ``docs/chapters/`` is also offered as ``notebooks/<name>.ipynb`
 chapter and the outputs its page recorded in the same build (the chapter runs once per build).
 mkdocs-jupyter renders it with nbconvert; that rendering is cached by the notebook's bytes, the
 plugin's options, the environment and the build's code, so an unchanged notebook is not converted
-again. In a parallel build, the build's workers convert the notebook pages the cache lacks
-(`convert`, handed over by `Notebooks.write` as soon as the chapter has run), from the very file
-MkDocs would convert, while MkDocs renders the other pages.
+again. Where the build has workers (`tools.workers`), they convert the notebook pages the cache
+lacks (`convert`, handed over by `Notebooks.write` as soon as the chapter has run), from the very
+file MkDocs would convert, while MkDocs renders the other pages. A chapter's notebook page needs
+no line of its own in mkdocs.yml: `with_notebooks` lists it under "Notebooks" in the navigation.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import logging
 import re
 import shutil
 import tempfile
-from concurrent.futures import Executor, Future
+from concurrent.futures import Future
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
@@ -24,13 +25,15 @@ from mkdocs.structure.toc import get_toc
 
 from tools import css_prune, upstream
 from tools.atomic import write_atomic
-from tools.cache import Store, build_code, digest
+from tools import keys
+from tools.cache import Store
 from tools.chapter import Chapter
 from tools.notebook import chapter_notebook, dumps
 from tools.page_cache import Warnings, cache_render, rendered
 from tools.wheel import with_install_line
+from tools.workers import NOTEBOOK_LIMIT, Pool
 
-log = logging.getLogger("mkdocs.hooks")
+log = logging.getLogger("mkdocs.plugins.literate")
 
 CHAPTERS = "chapters/"
 NOTEBOOKS = "notebooks/"
@@ -57,6 +60,30 @@ if importlib.util.find_spec("literate") is None:
 _written: dict[str, str] = {}
 
 
+def with_notebooks(nav: list | None) -> list | None:
+    """The site's navigation with a "Notebooks" section listing every chapter's notebook, after
+    any notebook page already listed there, titled as its chapter is in the navigation."""
+    if nav is None:
+        return None
+    chapters: list[tuple[str, str]] = []
+
+    def visit(items) -> None:
+        for item in items:
+            title, target = next(iter(item.items())) if isinstance(item, dict) else (None, item)
+            if isinstance(target, list):
+                visit(target)
+            elif isinstance(target, str) and is_chapter(target):
+                chapters.append((title or Path(target).stem, target))
+
+    visit(nav)
+    section = next((item for item in nav if isinstance(item, dict) and "Notebooks" in item), None)
+    listed = list(section["Notebooks"]) if section else []
+    present = {next(iter(item.values())) if isinstance(item, dict) else item for item in listed}
+    listed += [{f"{title} (notebook)": notebook_uri(uri)} for title, uri in chapters if notebook_uri(uri) not in present]
+    rest = [item for item in nav if item is not section]
+    return rest + [{"Notebooks": listed}] if listed else rest
+
+
 def is_chapter(src_uri: str) -> bool:
     return src_uri.startswith(CHAPTERS) and src_uri.endswith(".md")
 
@@ -68,7 +95,7 @@ def notebook_uri(chapter_uri: str) -> str:
 def notebook_text(model: Chapter, name: str, outputs: dict[int, str], requirement: str) -> str:
     """The chapter's notebook, with these outputs, as the .ipynb file's text."""
     preface = PREFACE.format(source=name)
-    key = digest({"text": model.text, "offset": model.offset, "outputs": sorted(outputs.items()), "preface": preface,
+    key = keys.digest({"text": model.text, "offset": model.offset, "outputs": sorted(outputs.items()), "preface": preface,
                   "requirement": requirement})
     if key not in _written:  # the same chapter and outputs make the same notebook: build it once per process
         if len(_written) >= 64:
@@ -99,9 +126,9 @@ def convert(path: str, options: dict) -> dict | None:
 class Notebooks:
     """Where one build writes its notebooks, and the cache of their rendered pages."""
 
-    def __init__(self, store: Store, environment_key: str) -> None:
+    def __init__(self, store: Store, site_key: str) -> None:
         self.store = store
-        self.environment_key = environment_key
+        self.site_key = site_key
         self.folder = Path(tempfile.mkdtemp(prefix="site-notebooks-"))
         self.requirement = ""  # what pip installs the package from the site with (set with the wheel)
         self.from_workers: dict[str, Future] = {}  # notebook src_uri -> its conversion by a worker (`convert`)
@@ -118,25 +145,14 @@ class Notebooks:
             files.append(File(notebook_uri(chapter.src_uri), str(self.folder), config.site_dir, config.use_directory_urls))
 
     def write(self, model: Chapter, name: str, src_uri: str, outputs: dict[int, str], options: dict,
-              pool: Executor | None = None) -> None:
+              pool: Pool | None = None) -> None:
         """Write the chapter's notebook; with a pool of workers (a parallel build), hand them the
         conversion of its notebook page unless the cache has it. options: mkdocs-jupyter's."""
         text = notebook_text(model, name, outputs, self.requirement)
         uri = notebook_uri(src_uri)
         write_atomic(self.folder / uri, text)
-        if pool is not None and self.store.load(KIND, uri, self._key(text, options)) is None:
-            from tools.parallel import convert_notebook
-
-            try:
-                self.from_workers[uri] = pool.submit(convert_notebook, str(self.folder / uri), options)
-            except RuntimeError as error:  # a worker died, which breaks the pool: MkDocs converts the page
-                log.info("%s: no worker can convert it (%s); MkDocs converts it", uri, error)
-
-    def _key(self, text: str, options: dict) -> str:
-        """The render's key: the notebook, the plugin's options, the environment, the build's code."""
-        options = {k: v for k, v in options.items() if k not in ("cache", "cache_dir")}
-        return digest({"notebook": text, "options": repr(sorted(options.items())),
-                       "environment": self.environment_key, "code": build_code()})
+        if pool is not None and self.store.load(KIND, uri, keys.notebook(self.site_key, text, options)) is None:
+            self.from_workers[uri] = pool.submit("notebook", (str(self.folder / uri), options), NOTEBOOK_LIMIT, uri)
 
     def _converted(self, src_uri: str) -> dict | None:
         """The notebook page's render, fitted to the site, when a worker converted it (waiting for
@@ -145,14 +161,10 @@ class Notebooks:
         if future is None:
             return None
         try:
-            result = future.result()
-        except Exception as error:  # the worker died, or the build is ending: MkDocs converts the page
-            log.info("%s: its worker process failed (%s); MkDocs converts it", src_uri, error)
+            render = future.result(timeout=NOTEBOOK_LIMIT * 2)
+        except Exception as error:  # the worker failed or the build is ending: MkDocs converts the page, and reports what fails
+            log.info("%s: a worker could not convert it (%s); MkDocs converts it", src_uri, error)
             return None
-        if "error" in result:
-            log.info("%s: a worker could not convert it; MkDocs converts it:\n%s", src_uri, result["error"])
-            return None
-        render = result["render"]
         if render is not None:
             self.converted_in_workers += 1
             render["content"] = fit_content(render["content"])
@@ -172,7 +184,7 @@ class Notebooks:
             return fitted_render
 
         upstream.replace_render(page, fitted)
-        key = self._key(path.read_text(encoding="utf-8"), plugin_config)
+        key = keys.notebook(self.site_key, path.read_text(encoding="utf-8"), plugin_config)
         cache_render(page, self.store, KIND, key, made=self._converted(page.file.src_uri))
 
 

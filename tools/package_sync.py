@@ -4,8 +4,8 @@
   chapter whose ``#@save`` blocks changed updates ``literate/`` without a manual `make tangle`.
 - `mkdocs build` writes nothing into the source tree: it fails, naming what differs, when
   ``literate/`` and the chapters disagree (`make build` runs `make tangle` first).
-- Every build forgets the `literate` modules a previous build imported, so pages always import
-  the package as it is on disk now; no stale module survives in the serve process.
+- Pages run in worker processes (`tools.workers`), each importing the package afresh for every
+  page (`tools.blocks.forget_package`): no stale module survives in the serve process.
 - `mkdocs serve` watches ``literate/`` (``watch:`` in mkdocs.yml) with the platform's native file
   events instead of MkDocs' half-second polling.
 
@@ -15,9 +15,7 @@ built against the package as it is.
 
 from __future__ import annotations
 
-import importlib
 import logging
-import sys
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
@@ -27,7 +25,7 @@ from tools.chapter import ChapterError, relative
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "literate"
-log = logging.getLogger("mkdocs.hooks.package")
+log = logging.getLogger("mkdocs.plugins.literate")
 
 _state = {"command": "build"}  # set by MkDocs' startup event; this module outlives serve's rebuilds
 
@@ -59,20 +57,6 @@ def sync(config) -> None:
                                   "which `make build` does for you):\n  " + "\n  ".join(problems))
     except ChapterError as error:
         raise PluginError(str(error)) from None
-    forget_package()
-
-
-def forget_package() -> None:
-    """Drop the imported `literate` modules so that pages import them afresh from disk.
-
-    The tangler removes the bytecode of every module it rewrites, so an edit is never hidden by a
-    cached .pyc; serve writes no bytecode of its own, which would wake its watcher for nothing.
-    """
-    for name in [n for n in sys.modules if n == PACKAGE or n.startswith(PACKAGE + ".")]:
-        del sys.modules[name]
-    importlib.invalidate_caches()
-    if serving():
-        sys.dont_write_bytecode = True
 
 
 def fast_watcher(server, config):

