@@ -5,17 +5,17 @@
 __all__ = ['corr2d', 'Conv2D', 'convolve2d', 'receptive_field']
 
 
-# docs/chapters/convolutions.md:25
+# docs/chapters/convolutions.md:26
 import torch
 from torch import nn
 
 
-# docs/chapters/convolutions.md:35
+# docs/chapters/convolutions.md:36
 from literate.arguments import check_corr2d_args, check_pair
 from literate.arguments import check_receptive_field_args
 
 
-# docs/chapters/convolutions.md:69
+# docs/chapters/convolutions.md:70
 def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """2-D cross-correlation of an input X (h, w) with a kernel K (kh, kw)."""
     check_corr2d_args(X, K)  # a clear error for a bad call
@@ -29,7 +29,7 @@ def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     return Y  # (out_h, out_w)
 
 
-# docs/chapters/convolutions.md:123
+# docs/chapters/convolutions.md:124
 class Conv2D(nn.Module):
     """A 2-D convolutional layer for one input and one output channel."""
 
@@ -43,7 +43,7 @@ class Conv2D(nn.Module):
         return corr2d(X, self.weight) + self.bias  # (h - kh + 1, w - kw + 1)
 
 
-# docs/chapters/convolutions.md:367
+# docs/chapters/convolutions.md:369
 def convolve2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """Strict 2-D convolution of X (h, w) with K (kh, kw), where K fits."""
     check_corr2d_args(X, K, caller="convolve2d")
@@ -57,7 +57,7 @@ def convolve2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     return Y  # (out_h, out_w)
 
 
-# docs/chapters/convolutions.md:459
+# docs/chapters/convolutions.md:461
 def receptive_field(kernel_sizes: list, position: tuple[int, int],
                     strides: list | None = None) -> list[tuple[range, range]]:
     """(rows, cols) ranges of the entry at position in each layer's input,

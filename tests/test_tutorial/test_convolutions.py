@@ -110,10 +110,10 @@ def test_receptive_fields_their_centre_and_stacks_that_collapse(chapter):
     assert "input rows: [-1, 0, 1]  cols: [-1, 0, 1]" in everything  # a field that reaches into padding
     paths = torch.tensor([[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]])  # paths from each input to z
     assert str(paths) in output_containing(printed, "d z[0, 0] / d X_in")
-    assert "paths: 4 from the centre, 1 from a corner" in everything
+    assert "paths from the centre: 4  a corner: 1" in everything
     for L in range(1, 5):
         assert f"layers of 3 x 3: {L}, field {2 * L + 1} x {2 * L + 1}" in everything
-    assert "two 3x3 layers equal one 5x5 layer: True" in everything
+    assert "two 3x3 layers = one 5x5 layer: True" in everything
     assert "weights: 18 in A and B, 25 in C" in everything
     A, B, C = lesson["A"], lesson["B"], lesson["C"]
     assert C.shape == (5, 5)
