@@ -13,7 +13,7 @@ import torch
 Pair = tuple[int, int]  # (rows, cols), as sizes and positions are given
 
 
-# docs/chapters/arguments.md:58
+# docs/chapters/arguments.md:63
 def check_corr2d_args(X: torch.Tensor, K: torch.Tensor,
                       batched: bool = False, caller: str = "corr2d") -> None:
     """Raise a clear error unless X (h, w) and K (kh, kw) can be
@@ -53,7 +53,7 @@ def check_corr2d_args(X: torch.Tensor, K: torch.Tensor,
             "(h - kh + 1, w - kw + 1) would have no entries")
 
 
-# docs/chapters/arguments.md:145
+# docs/chapters/arguments.md:151
 def is_int(v: object) -> bool:
     """True for ints (Python's or NumPy's); False for bools and the rest."""
     return isinstance(v, numbers.Integral) and not isinstance(v, bool)
@@ -75,7 +75,7 @@ def check_pair(value: object, caller: str, name: str, least: int = 1,
     return int(pair[0]), int(pair[1])
 
 
-# docs/chapters/arguments.md:182
+# docs/chapters/arguments.md:188
 def check_receptive_field_args(
         kernel_sizes: object, strides: object, position: object,
         caller: str = "receptive_field",

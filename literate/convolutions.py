@@ -5,29 +5,31 @@
 __all__ = ['corr2d', 'Conv2D', 'convolve2d', 'receptive_field']
 
 
-# docs/chapters/convolutions.md:30
+# docs/chapters/convolutions.md:26
 import torch
 from torch import nn
-from literate.arguments import (check_corr2d_args, check_pair,
-                                check_receptive_field_args)
 
 
-# docs/chapters/convolutions.md:68
+# docs/chapters/convolutions.md:36
+from literate.arguments import check_corr2d_args, check_pair
+from literate.arguments import check_receptive_field_args
+
+
+# docs/chapters/convolutions.md:70
 def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """2-D cross-correlation of an input X (h, w) with a kernel K (kh, kw)."""
     check_corr2d_args(X, K)  # a clear error for a bad call
     kh, kw = K.shape
     out_h, out_w = X.shape[0] - kh + 1, X.shape[1] - kw + 1
-    dtype = torch.promote_types(X.dtype, K.dtype)
-    Y = X.new_zeros(out_h, out_w, dtype=dtype)  # (out_h, out_w)
+    Y = X.new_zeros(out_h, out_w, dtype=torch.result_type(X, K))
     for i in range(out_h):
         for j in range(out_w):
             window = X[i:i + kh, j:j + kw]  # (kh, kw)
             Y[i, j] = (window * K).sum()
-    return Y
+    return Y  # (out_h, out_w)
 
 
-# docs/chapters/convolutions.md:122
+# docs/chapters/convolutions.md:124
 class Conv2D(nn.Module):
     """A 2-D convolutional layer for one input and one output channel."""
 
@@ -38,7 +40,6 @@ class Conv2D(nn.Module):
         self.bias = nn.Parameter(torch.zeros(()))  # scalar
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:  # X: (h, w)
-        check_corr2d_args(X, self.weight, caller="Conv2D")
         return corr2d(X, self.weight) + self.bias  # (h - kh + 1, w - kw + 1)
 
 
@@ -48,15 +49,15 @@ def convolve2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     check_corr2d_args(X, K, caller="convolve2d")
     kh, kw = K.shape
     out_h, out_w = X.shape[0] - kh + 1, X.shape[1] - kw + 1
-    Y = X.new_zeros(out_h, out_w, dtype=torch.promote_types(X.dtype, K.dtype))
+    Y = X.new_zeros(out_h, out_w, dtype=torch.result_type(X, K))
     for i in range(out_h):
         for j in range(out_w):
             Y[i, j] = sum(X[i + kh - 1 - a, j + kw - 1 - b] * K[a, b]
                           for a in range(kh) for b in range(kw))
-    return Y
+    return Y  # (out_h, out_w)
 
 
-# docs/chapters/convolutions.md:468
+# docs/chapters/convolutions.md:461
 def receptive_field(kernel_sizes: list, position: tuple[int, int],
                     strides: list | None = None) -> list[tuple[range, range]]:
     """(rows, cols) ranges of the entry at position in each layer's input,

@@ -56,8 +56,9 @@ def test_the_chapter_folds_the_code_of_its_figures_under_them(site):
     assert [title for title, _ in boxes] == [block.options["fold"] for block in blocks]
     assert [html.unescape(re.sub(r"<[^>]+>", "", code)).rstrip("\n") for _, code in boxes] == [b.code for b in blocks]
     boxes_at = [m.start() for m in re.finditer(r'<details class="example">', page)]
-    for before, box in zip([0] + boxes_at, boxes_at):  # between one box and the next: a figure, then the box
-        assert re.search(r'<svg class="lit-figure"|<div class="lit-', page[before:box]), page[box:box + 200]
+    for before, box in zip([0] + boxes_at, boxes_at):  # between one box and the next: an output, then the box
+        output = r'<svg class="lit-figure"|<div class="lit-|<div class="language-text highlight">'  # a figure, or text
+        assert re.search(output, page[before:box]), page[box:box + 200]
     assert page.count('<details class="example">') == len(blocks)
 
 
