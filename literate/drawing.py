@@ -624,7 +624,8 @@ def channels_figure(X: torch.Tensor, K: torch.Tensor, Y: torch.Tensor,
             raise TypeError(f"{caller}: {name} must be a {dims}-D "
                             f"torch.Tensor, got {T!r}")
     (c_i, h, w), (c_o, _, kh, kw), (_, oh, ow) = X.shape, K.shape, Y.shape
-    if (K.shape[1], Y.shape[0], oh, ow) != (c_i, c_o, h - kh + 1, w - kw + 1):
+    shapes = (K.shape[1], Y.shape[0], oh, ow)
+    if 0 in (c_i, c_o) or shapes != (c_i, c_o, h - kh + 1, w - kw + 1):
         raise ValueError(f"{caller}: shapes X {tuple(X.shape)}, K "
                          f"{tuple(K.shape)} and Y {tuple(Y.shape)} do not "
                          "belong to one cross-correlation")
@@ -715,7 +716,7 @@ def channels_figure(X: torch.Tensor, K: torch.Tensor, Y: torch.Tensor,
             'lit-play" hidden="">Play</button></div>')
 
 
-# docs/chapters/drawing.md:849
+# docs/chapters/drawing.md:850
 def receptive_field_figure(
         layers: list[torch.Tensor], names: list[str], kernel_sizes: list,
         start: tuple[int, int, int]) -> str:
