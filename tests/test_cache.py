@@ -18,7 +18,8 @@ import pytest
 
 from tools import cache
 from tools.cache import Store
-from tests.helpers import figures, outputs
+from tests.helpers import ROOT, figures, nav_pages, outputs
+from tools import chapter
 from tools.workspace import VOLATILE, Workspace, differing_files
 
 # The store ------------------------------------------------------------------------------------
@@ -270,8 +271,9 @@ def test_warm_builds_equal_cold_builds_after_prose_and_code_edits(workspace, sit
     """Steps on one copy of the project, each building on the last (its edits, its cache): one
     test, since xdist may hand separate tests to separate processes; each step names itself when it
     fails."""
-    pages = ["docs/chapters/arguments.md", "docs/chapters/convolutions.md", "docs/chapters/drawing.md",
-             "docs/chapters/faster.md", "docs/chapters/timing.md", "docs/index.md"]
+    # The pages whose blocks run: every Markdown page of the nav with an executed block.
+    pages = sorted(f"docs/{page}" for page in nav_pages()
+                   if page.endswith(".md") and chapter.read(ROOT / "docs" / page).executed)
     # The suite's cold build of the tree ran every block and filled site_cache; the copy starts from it.
     # Builds are compared file by file: HTML, SVG figures, notebooks, every file, but for the
     # sitemap's date and the build-time benchmark's timings between volatile markers.

@@ -10,7 +10,7 @@ import torch
 from fontTools.ttLib import TTFont
 
 from literate import Conv2D, corr2d
-from tests.helpers import failing_build, figures, mkdocs_build, outputs, page_text, write_docs
+from tests.helpers import ROOT, chapters, failing_build, figures, mkdocs_build, nav_pages, outputs, page_text, write_docs
 from tools import math_font
 
 pytestmark = pytest.mark.site
@@ -82,8 +82,34 @@ def test_no_page_or_stylesheet_loads_anything_from_another_host(site):
 
 
 def test_pages_are_not_broken_by_empty_output_boxes(site):
-    for page in [site / "index.html", site / CHAPTER_PAGE]:
+    pages = [site / "index.html"] + [site / "chapters" / name / "index.html" for name in chapters()]
+    for page in pages:
         assert all(box.strip() for box in outputs(page)), page
+
+
+def test_every_chapter_has_its_two_nav_lines():
+    """A chapter is one file in docs/chapters/ and its lines in mkdocs.yml's nav: its page, and for
+    now its notebook's (the build makes the notebook of every chapter). The failure says which line
+    to add, and where."""
+    import re
+
+    listed = nav_pages()
+    missing = []
+    for name in chapters():
+        text = (ROOT / "docs" / "chapters" / f"{name}.md").read_text(encoding="utf-8")
+        title = re.search(r"^# (.+)$", text, re.M)
+        title = title[1].strip() if title else name
+        if f"chapters/{name}.md" not in listed:
+            missing.append(f'docs/chapters/{name}.md is not in the nav: add the line\n  - "{title}": '
+                           f"chapters/{name}.md\nto mkdocs.yml's nav, where the chapter belongs in the book")
+        if f"notebooks/{name}.ipynb" not in listed:
+            missing.append(f"the notebook of docs/chapters/{name}.md is not in the nav: add the line\n"
+                           f'      - "{title} (notebook)": notebooks/{name}.ipynb\nunder Notebooks in '
+                           "mkdocs.yml, in the order of the chapters")
+    assert not missing, "\n".join(missing)
+    stale = [page for page in listed if page.startswith(("chapters/", "notebooks/"))
+             and Path(page).stem not in chapters()]
+    assert not stale, f"the nav lists pages no chapter makes: {stale}"
 
 
 def test_a_raising_block_fails_the_build_and_names_the_file_and_line(tmp_path):
