@@ -203,8 +203,10 @@ class SiteServer:
 
 
 def without_image_sources(html: str) -> str:
-    """HTML less its images' sources: the site links photographs as files, code embeds them."""
-    return re.sub(r' src="[^"]*"| loading="lazy"| decoding="async"', "", html)
+    """HTML less what differs between the site and code's own output: images' sources (the site
+    links photographs as files, code embeds them) and the tab stop the site gives a code block
+    (tools/accessibility.py), as in the shape explorer's."""
+    return re.sub(r' src="[^"]*"| loading="lazy"| decoding="async"|(?<=<code) tabindex="0"', "", html)
 
 
 FIGURE_STARTS = ("<svg", '<div class="lit-')  # what a block that draws prints: literate.drawing's markup

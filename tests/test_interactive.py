@@ -184,8 +184,9 @@ def test_the_channels_stepper_moves_across_output_channels_and_shades_each_entry
         if press:
             page.keyboard.press(press)
         assert page.locator(f"#{key}").get_attribute("data-selected") == f"Y[{o}, {i}, {j}]"
-        status = page.locator(f"#{key}-status").text_content()
-        assert status.endswith(f"= {Y3[o, i, j].item():g}") and status.count("(") == 2  # a bracket per input channel
+        worked = page.locator(f"#{key} .lit-sum").text_content()
+        assert worked.endswith(f"= {Y3[o, i, j].item():g}") and worked.count("(") == 2  # a bracket per input channel
+        assert worked in page.locator(f"#{key}-status").text_content()
         windows = {f"{key}-x-{c}-{i + a}-{j + b}" for c in (0, 1) for a in (0, 1) for b in (0, 1)}
         kernels = {f"{key}-k-{o}-{c}-{a}-{b}" for c in (0, 1) for a in (0, 1) for b in (0, 1)}
         assert marked_ids(page, key) == windows | kernels | {f"{key}-y-{i}-{o * 2 + j}"}
