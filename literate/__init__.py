@@ -6,9 +6,11 @@ One module per chapter; this package re-exports what a reader of the chapters us
 build's own helpers, saved with ``#@save internal``, stay importable from their modules):
 
 - ``literate.arguments``: Appendix: checking arguments
+- ``literate.channels``: Multiple Input and Multiple Output Channels
 - ``literate.convolutions``: Convolutions for Images
 - ``literate.drawing``: Appendix: how the figures are drawn
 - ``literate.faster``: Beyond the book: fast cross-correlation
+- ``literate.padding_and_strides``: Padding and Stride
 - ``literate.timing``: Appendix: timing the cross-correlations
 """
 
@@ -16,14 +18,16 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # what the names are, for type checkers and editors
+    from literate.channels import corr2d_multi_in, corr2d_multi_in_out, corr2d_multi_in_out_1x1
     from literate.convolutions import Conv2D, convolve2d, corr2d, receptive_field
-    from literate.drawing import corr2d_figure, heatmaps, kernel_playground, log_plot, photo_figure, receptive_field_figure, shape_explorer
+    from literate.drawing import channels_figure, corr2d_figure, heatmaps, kernel_playground, log_plot, photo_figure, receptive_field_figure, shape_explorer
     from literate.faster import corr2d_shift, corr2d_unfold
+    from literate.padding_and_strides import corr2d_pad_stride
     from literate.timing import benchmark, median_time
 
 __version__ = '0.1.0'
-__all__ = ['corr2d', 'Conv2D', 'convolve2d', 'receptive_field', 'heatmaps', 'log_plot', 'photo_figure', 'kernel_playground', 'shape_explorer', 'corr2d_figure', 'receptive_field_figure', 'corr2d_unfold', 'corr2d_shift', 'median_time', 'benchmark']
-_WHERE = {'corr2d': 'convolutions', 'Conv2D': 'convolutions', 'convolve2d': 'convolutions', 'receptive_field': 'convolutions', 'heatmaps': 'drawing', 'log_plot': 'drawing', 'photo_figure': 'drawing', 'kernel_playground': 'drawing', 'shape_explorer': 'drawing', 'corr2d_figure': 'drawing', 'receptive_field_figure': 'drawing', 'corr2d_unfold': 'faster', 'corr2d_shift': 'faster', 'median_time': 'timing', 'benchmark': 'timing'}
+__all__ = ['corr2d_multi_in', 'corr2d_multi_in_out', 'corr2d_multi_in_out_1x1', 'corr2d', 'Conv2D', 'convolve2d', 'receptive_field', 'heatmaps', 'log_plot', 'photo_figure', 'kernel_playground', 'shape_explorer', 'corr2d_figure', 'channels_figure', 'receptive_field_figure', 'corr2d_unfold', 'corr2d_shift', 'corr2d_pad_stride', 'median_time', 'benchmark']
+_WHERE = {'corr2d_multi_in': 'channels', 'corr2d_multi_in_out': 'channels', 'corr2d_multi_in_out_1x1': 'channels', 'corr2d': 'convolutions', 'Conv2D': 'convolutions', 'convolve2d': 'convolutions', 'receptive_field': 'convolutions', 'heatmaps': 'drawing', 'log_plot': 'drawing', 'photo_figure': 'drawing', 'kernel_playground': 'drawing', 'shape_explorer': 'drawing', 'corr2d_figure': 'drawing', 'channels_figure': 'drawing', 'receptive_field_figure': 'drawing', 'corr2d_unfold': 'faster', 'corr2d_shift': 'faster', 'corr2d_pad_stride': 'padding_and_strides', 'median_time': 'timing', 'benchmark': 'timing'}
 
 
 def __getattr__(name):

@@ -98,3 +98,42 @@ def check_receptive_field_args(
                for n, s in enumerate(strides)]
     return kernel_sizes, strides, check_pair(position, caller, "position",
                                              least=0)
+
+
+# docs/chapters/arguments.md:228
+def check_pad_stride_args(
+        X: torch.Tensor, K: torch.Tensor, padding: object, stride: object,
+        caller: str = "corr2d_pad_stride") -> tuple[Pair, Pair]:
+    """padding (>= 0) and stride (>= 1) as (row, col) pairs, once X (h, w)
+    padded with zeros can be cross-correlated with K (kh, kw)."""
+    ph, pw = check_pair(padding, caller, "padding", least=0, single=True)
+    stride = check_pair(stride, caller, "stride", single=True)
+    if isinstance(X, torch.Tensor) and X.dim() == 2:  # check the padded X
+        X = X.new_empty(X.shape[0] + 2 * ph, X.shape[1] + 2 * pw)
+    check_corr2d_args(X, K, caller=caller)
+    return (ph, pw), stride
+
+
+# docs/chapters/arguments.md:248
+def check_channels_args(
+        X: torch.Tensor, K: torch.Tensor, caller: str, out: bool = False,
+        one_by_one: bool = False) -> None:
+    """Raise a clear error unless X (c_i, h, w) and K, (c_i, kh, kw) or with
+    out=True (c_o, c_i, kh, kw), can be cross-correlated channel by channel."""
+    kernel = "(c_o, c_i, kh, kw)" if out else "(c_i, kh, kw)"
+    shapes = (("input X", X, "(c_i, h, w)"), ("kernel K", K, kernel))
+    for name, T, shape in shapes:
+        if not isinstance(T, torch.Tensor):
+            raise TypeError(f"{caller}: {name} must be a torch.Tensor, "
+                            f"got {type(T).__name__}")
+        if T.dim() != shape.count(",") + 1 or T.shape[0] == 0:
+            raise ValueError(f"{caller}: {name} must be {shape}, with at "
+                             f"least one channel, got shape {tuple(T.shape)}")
+    if K.shape[-3] != X.shape[0]:
+        raise ValueError(f"{caller}: kernel K has {K.shape[-3]} input "
+                         f"channels but input X has {X.shape[0]}")
+    if one_by_one and K.shape[-2:] != (1, 1):
+        raise ValueError(f"{caller}: kernel K must be 1 × 1, got shape "
+                         f"{tuple(K.shape)}")
+    first = K[(0,) * (K.dim() - 2)]  # the kernel of the first channel
+    check_corr2d_args(X[0], first, caller=caller)

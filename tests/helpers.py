@@ -38,6 +38,33 @@ PUBLISHED_PORT = int(os.environ["LITERATE_TESTS_PORT"])
 PUBLISHED = {"SITE_URL": f"http://127.0.0.1:{PUBLISHED_PORT}{PREFIX}", "REPO_URL": "https://github.com/example/convolutions"}
 
 
+def nav_pages() -> list[str]:
+    """Every page of the site's navigation (mkdocs.yml's nav, with the notebook pages the plugin adds
+    to it), as a path under docs/, in nav order: the site's list of pages, which tests derive from
+    here rather than write out."""
+    from mkdocs.utils.yaml import yaml_load
+
+    from tools.notebook_pages import with_notebooks
+
+    with open(ROOT / "mkdocs.yml", encoding="utf-8") as handle:
+        nav = with_notebooks(yaml_load(handle)["nav"])
+
+    def walk(items):
+        for item in items:
+            value = next(iter(item.values())) if isinstance(item, dict) else item
+            yield from walk(value) if isinstance(value, list) else [value]
+
+    return list(walk(nav))
+
+
+def chapters() -> list[str]:
+    """The chapters, docs/chapters/*.md, by name ("convolutions"): those in the nav in its order, then
+    any the nav lacks (tests/test_site.py says which line to add)."""
+    listed = [Path(p).stem for p in nav_pages() if p.startswith("chapters/") and p.endswith(".md")]
+    on_disk = sorted(p.stem for p in (ROOT / "docs" / "chapters").glob("*.md"))
+    return [name for name in listed if name in on_disk] + [name for name in on_disk if name not in listed]
+
+
 def mkdocs_build(
     site_dir: Path, docs_dir: Path | None = None, nav: list | None = None, env: dict | None = None,
     timeout: float = 600, plugin: dict | None = None,
@@ -191,8 +218,10 @@ class SiteServer:
 
 
 def without_image_sources(html: str) -> str:
-    """HTML less its images' sources: the site links photographs as files, code embeds them."""
-    return re.sub(r' src="[^"]*"| loading="lazy"| decoding="async"', "", html)
+    """HTML less what differs between the site and code's own output: images' sources (the site
+    links photographs as files, code embeds them) and the tab stop the site gives a code block
+    (tools/accessibility.py), as in the shape explorer's."""
+    return re.sub(r' src="[^"]*"| loading="lazy"| decoding="async"|(?<=<code) tabindex="0"', "", html)
 
 
 FIGURE_STARTS = ("<svg", '<div class="lit-')  # what a block that draws prints: literate.drawing's markup

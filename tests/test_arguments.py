@@ -14,6 +14,7 @@ import math
 import pkgutil
 import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,10 +24,29 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import literate
-from literate import Conv2D, convolve2d, corr2d, corr2d_shift, corr2d_unfold, receptive_field
-from literate.arguments import check_corr2d_args, check_pair, check_receptive_field_args, is_int
+from literate import (
+    Conv2D,
+    convolve2d,
+    corr2d,
+    corr2d_multi_in,
+    corr2d_multi_in_out,
+    corr2d_multi_in_out_1x1,
+    corr2d_pad_stride,
+    corr2d_shift,
+    corr2d_unfold,
+    receptive_field,
+)
+from literate.arguments import (
+    check_channels_args,
+    check_corr2d_args,
+    check_pad_stride_args,
+    check_pair,
+    check_receptive_field_args,
+    is_int,
+)
 from literate.timing import bench_summary, bench_table, benchmark, machine_summary, median_time
 from literate.drawing import (
+    channels_figure,
     corr2d_figure,
     heatmaps,
     kernel_playground,
@@ -98,6 +118,20 @@ SIZES = st.one_of(st.integers(-1, 4), st.tuples(st.integers(-1, 4), st.integers(
                   st.lists(st.integers(-1, 4), max_size=3), JUNK)
 
 
+# Which public callables of `literate` each test below feeds malformed arguments to: every public
+# function and class of every module of the package, exported or saved `#@save internal`, must be
+# named by one test's @feeds (test_every_public_callable_is_tested_here says which one is missing).
+COVERS: dict[str, list[str]] = {}
+
+
+def feeds(*names: str):
+    """Mark a test as the one that feeds malformed arguments to the public callables `names`."""
+    def mark(test):
+        COVERS[test.__name__] = list(names)
+        return test
+    return mark
+
+
 def outcome(name: str, call):
     """The call's result, or None when it raised TypeError or ValueError naming `name`."""
     try:
@@ -110,13 +144,20 @@ def outcome(name: str, call):
     return result
 
 
-def assert_conv2d(result, X, K, flip=False):
-    """result equals PyTorch's conv2d of X (..., h, w) with K (kh, kw), computed in float64."""
+def assert_conv2d(result, X, K, flip=False, **options):
+    """result equals PyTorch's conv2d of X (..., h, w) with K (kh, kw), computed in float64;
+    options: conv2d's padding and stride."""
     K = K.flip(0, 1) if flip else K
     h, w = X.shape[-2:]
-    ref = F.conv2d(X.double().reshape(-1, 1, h, w), K.double()[None, None])
+    ref = F.conv2d(X.double().reshape(-1, 1, h, w), K.double()[None, None], **options)
     ref = ref.reshape(*X.shape[:-2], *ref.shape[-2:])
-    assert result.shape == ref.shape and result.dtype == torch.promote_types(X.dtype, K.dtype)
+    assert_close_to(result, ref, torch.promote_types(X.dtype, K.dtype))
+
+
+def assert_close_to(result, ref, dtype):
+    """result, of dtype, equals ref (float64): exactly, wrapped as PyTorch's integer arithmetic
+    wraps, for integer dtypes; within a tolerance for floating ones."""
+    assert result.shape == ref.shape and result.dtype == dtype
     if not result.dtype.is_floating_point:  # integer arithmetic wraps, as PyTorch's own does
         torch.testing.assert_close(result, ref.to(torch.int64).to(result.dtype), rtol=0, atol=0)
         return
@@ -128,6 +169,7 @@ def assert_conv2d(result, X, K, flip=False):
 # literate.arguments, literate.convolutions, literate.faster and literate.timing -------------------------
 
 
+@feeds("corr2d", "corr2d_unfold", "corr2d_shift", "convolve2d")
 @pytest.mark.parametrize("fn", [corr2d, corr2d_unfold, corr2d_shift, convolve2d], ids=lambda fn: fn.__name__)
 @SETTINGS
 @given(data=st.data())
@@ -138,6 +180,7 @@ def test_cross_correlations(fn, data):
         assert_conv2d(result, X, K, flip=fn is convolve2d)
 
 
+@feeds("check_corr2d_args")
 @SETTINGS
 @given(batched=st.booleans(), data=st.data())
 def test_check_corr2d_args(batched, data):
@@ -148,6 +191,7 @@ def test_check_corr2d_args(batched, data):
     assert 0 < K.shape[0] <= X.shape[-2] and 0 < K.shape[1] <= X.shape[-1]
 
 
+@feeds("Conv2D")
 @SETTINGS
 @given(size=SIZES, x=st.one_of(matrices(), JUNK))
 def test_conv2d_layer(size, x):
@@ -164,6 +208,7 @@ def test_conv2d_layer(size, x):
             torch.testing.assert_close(y.double(), reference, rtol=0, atol=1e-3 * (1 + reference.abs().max().item()))
 
 
+@feeds("check_pair")
 @SETTINGS
 @given(value=SIZES, least=st.sampled_from([0, 1]), single=st.booleans())
 def test_check_pair(value, least, single):
@@ -194,6 +239,7 @@ LAYER_SIZES = mostly(st.one_of(st.integers(1, 3), st.tuples(st.integers(1, 3), s
                      st.one_of(st.integers(-1, 3), st.tuples(st.integers(0, 3), st.integers(0, 3)), JUNK))
 
 
+@feeds("receptive_field")
 @SETTINGS
 @given(kernel_sizes=mostly(st.lists(LAYER_SIZES, min_size=1, max_size=3), JUNK),
        strides=mostly(st.one_of(st.none(), st.lists(LAYER_SIZES, min_size=1, max_size=3)),
@@ -209,6 +255,7 @@ def test_receptive_field(kernel_sizes, strides, position):
     assert fields[0] == autograd_field(kernel_sizes, strides or [1] * len(kernel_sizes), position)
 
 
+@feeds("check_receptive_field_args")
 @SETTINGS
 @given(kernel_sizes=mostly(st.lists(LAYER_SIZES, max_size=3), JUNK),
        strides=mostly(st.one_of(st.none(), st.lists(LAYER_SIZES, max_size=3)), JUNK),
@@ -229,6 +276,7 @@ def test_check_receptive_field_args(kernel_sizes, strides, position):
     assert all(type(v) is int and v >= 1 for p in sizes + steps for v in p)
 
 
+@feeds("median_time")
 @SETTINGS
 @given(fn=mostly(st.just("counter"), JUNK), repeats=mostly(st.integers(1, 3), st.one_of(st.integers(-1, 0), JUNK)))
 def test_median_time(fn, repeats):
@@ -239,6 +287,7 @@ def test_median_time(fn, repeats):
         assert seconds >= 0 and len(calls) == repeats + 1  # one warm-up run, then `repeats` timed ones
 
 
+@feeds("benchmark", "bench_table", "bench_summary", "machine_summary")
 @settings(max_examples=40, deadline=None)
 @given(methods=mostly(st.just({"shift": corr2d_shift}), st.one_of(st.just({"bad": 3}), JUNK)),
        sizes=mostly(st.lists(st.integers(3, 6), min_size=1, max_size=2),
@@ -273,6 +322,92 @@ def test_bench_table_and_machine_summary_reject_what_they_cannot_read(rows, thre
         assert summary.endswith(f"{threads} thread") and threads >= 1
 
 
+# literate.padding_and_strides and literate.channels ---------------------------------------------
+
+PADDINGS = mostly(st.one_of(st.integers(0, 2), st.tuples(st.integers(0, 2), st.integers(0, 2))), SIZES)
+STRIDES = mostly(st.one_of(st.integers(1, 3), st.tuples(st.integers(1, 3), st.integers(1, 3))), SIZES)
+
+
+@feeds("corr2d_pad_stride", "check_pad_stride_args")
+@SETTINGS
+@given(data=st.data(), padding=PADDINGS, stride=STRIDES)
+def test_corr2d_pad_stride(data, padding, stride):
+    X, K = data.draw(inputs_and_kernels())
+    checked = outcome("corr2d_pad_stride", lambda: check_pad_stride_args(X, K, padding, stride))
+    result = outcome("corr2d_pad_stride", lambda: corr2d_pad_stride(X, K, padding, stride))
+    assert (checked is None) == (result is None)  # the function lets through what its check does
+    if result is not None:
+        assert checked == (check_pair(padding, "", "", least=0, single=True), check_pair(stride, "", "", single=True))
+        assert_conv2d(result, X, K, padding=checked[0], stride=checked[1])
+
+
+@st.composite
+def channel_inputs(draw, out=True, one_by_one=False):
+    """Mostly an input (c_i, h, w) and a kernel (c_o, c_i, kh, kw), or (c_i, kh, kw) with out=False,
+    that fits, of any real dtypes; sometimes a wrong rank, channel count or kernel size, junk, the
+    two swapped, or the meta device."""
+    c_i, c_o = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    h, w = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    kh, kw = (1, 1) if one_by_one else (draw(st.integers(1, h)), draw(st.integers(1, w)))
+    generator = torch.Generator().manual_seed(draw(st.integers(0, 2**16)))
+    X = torch.randint(-3, 4, (c_i, h, w), generator=generator).to(draw(st.sampled_from(DTYPES)))
+    K = torch.randint(-3, 4, (c_o, c_i, kh, kw) if out else (c_i, kh, kw), generator=generator)
+    K = K.to(draw(st.sampled_from(DTYPES)))
+    spoil = draw(st.sampled_from(["nothing", "nothing", "nothing", "X", "K", "channels", "size", "swap", "meta"]))
+    if spoil == "X":
+        X = draw(st.one_of(tensors(), JUNK))
+    elif spoil == "K":
+        K = draw(st.one_of(tensors(), JUNK))
+    elif spoil == "channels":
+        K = torch.cat([K, K], dim=-3)
+    elif spoil == "size":
+        K = torch.ones(*K.shape[:-2], h + 1, 2, dtype=K.dtype)
+    elif spoil == "swap":
+        X, K = K, X
+    elif spoil == "meta":
+        X = X.to("meta")
+    return X, K
+
+
+@feeds("corr2d_multi_in", "corr2d_multi_in_out", "corr2d_multi_in_out_1x1", "check_channels_args")
+@pytest.mark.parametrize("fn", [corr2d_multi_in, corr2d_multi_in_out, corr2d_multi_in_out_1x1],
+                         ids=lambda fn: fn.__name__)
+@SETTINGS
+@given(data=st.data())
+def test_channel_cross_correlations(fn, data):
+    out, one_by_one = fn is not corr2d_multi_in, fn is corr2d_multi_in_out_1x1
+    X, K = data.draw(channel_inputs(out=out, one_by_one=one_by_one))
+    name = fn.__name__
+    checked = outcome(name, lambda: check_channels_args(X, K, name, out=out, one_by_one=one_by_one) or "let through")
+    result = outcome(name, lambda: fn(X, K))
+    assert (checked is None) == (result is None)  # the function lets through what its check does
+    if result is not None:
+        K4 = K if out else K[None]
+        ref = F.conv2d(X.double()[None], K4.double())[0]
+        assert_close_to(result, ref if out else ref[0], torch.promote_types(X.dtype, K.dtype))
+
+
+@feeds("channels_figure")
+@SETTINGS
+@given(data=st.data(), spoil_Y=st.booleans())
+def test_channels_figure(data, spoil_Y):
+    X, K = data.draw(channel_inputs())
+    Y = outcome("corr2d_multi_in_out", lambda: corr2d_multi_in_out(X, K))
+    if spoil_Y:
+        Y = data.draw(st.one_of(tensors(), JUNK))
+    figure = outcome("channels_figure", lambda: channels_figure(X, K, Y))
+    if figure is not None:
+        root = svg(ET.tostring(ET.fromstring(figure).find("{http://www.w3.org/2000/svg}svg"), encoding="unicode"))
+        picks = {g.get("data-entry"): g.get("data-sum") for g in root.iter("{http://www.w3.org/2000/svg}g")
+                 if g.get("data-sum")}
+        expected = F.conv2d(X.double()[None], K.double())[0]
+        assert picks.keys() == {f"Y[{o}, {i}, {j}]" for o, i, j in np.ndindex(*Y.shape)}
+        for (o, i, j), value in np.ndenumerate(Y.double().numpy()):
+            assert picks[f"Y[{o}, {i}, {j}]"].rsplit("= ", 1)[1] == f"{Y[o, i, j].item():g}"
+            if Y.dtype.is_floating_point and Y.dtype not in (torch.float16, torch.bfloat16):
+                assert abs(value - expected[o, i, j].item()) <= 1e-4 * (1 + abs(value))
+
+
 # literate.drawing: figures ------------------------------------------------------------------------
 
 NAMES = st.one_of(st.lists(st.text(min_size=1, max_size=3), max_size=3), JUNK)
@@ -293,6 +428,7 @@ def svg(text: str) -> ET.Element:
     return root
 
 
+@feeds("heatmaps")
 @SETTINGS
 @given(tensors_and_names=named_matrices(), title=mostly(st.just("A title"), st.one_of(st.text(max_size=4), JUNK)))
 def test_heatmaps(tensors_and_names, title):
@@ -303,6 +439,7 @@ def test_heatmaps(tensors_and_names, title):
         assert cells == [f"{v:g}" for T in tensors_ for v in T.flatten().tolist()]
 
 
+@feeds("log_plot")
 @SETTINGS
 @given(values=mostly(st.lists(st.floats(1e-3, 1e3), min_size=1, max_size=4),
                      st.one_of(st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=4), JUNK)),
@@ -314,6 +451,7 @@ def test_log_plot(values, title):
         assert len(list(svg(figure).iter("{http://www.w3.org/2000/svg}circle"))) == len(values)
 
 
+@feeds("photo_figure")
 @SETTINGS
 @given(images_and_captions=named_matrices())
 def test_photo_figure(images_and_captions):
@@ -323,19 +461,24 @@ def test_photo_figure(images_and_captions):
         assert figure.count("<img ") == len(images) == len(captions)
 
 
+@feeds("corr2d_figure")
 @SETTINGS
 @given(data=st.data(), spoil_Y=st.booleans())
 def test_corr2d_figure(data, spoil_Y):
     X, K = data.draw(inputs_and_kernels())
-    Y = data.draw(st.one_of(matrices(), JUNK)) if spoil_Y else outcome("corr2d", lambda: corr2d(X, K))
-    figure = outcome("corr2d_figure", lambda: corr2d_figure(X, K, Y))
+    padding, stride = data.draw(mostly(st.just(0), PADDINGS)), data.draw(mostly(st.just(1), STRIDES))
+    Y = outcome("corr2d_pad_stride", lambda: corr2d_pad_stride(X, K, padding, stride))
+    Y = data.draw(st.one_of(matrices(), JUNK)) if spoil_Y else Y
+    figure = outcome("corr2d_figure", lambda: corr2d_figure(X, K, Y, padding=padding, stride=stride))
     if figure is not None:
-        assert Y.shape == (X.shape[0] - K.shape[0] + 1, X.shape[1] - K.shape[1] + 1)
+        (ph, pw), (sh, sw) = check_pair(padding, "", "", least=0, single=True), check_pair(stride, "", "", single=True)
+        assert Y.shape == ((X.shape[0] - K.shape[0] + 2 * ph) // sh + 1, (X.shape[1] - K.shape[1] + 2 * pw) // sw + 1)
         root = svg(ET.tostring(ET.fromstring(figure).find("{http://www.w3.org/2000/svg}svg"), encoding="unicode"))
         sums = [g.get("data-sum") for g in root.iter("{http://www.w3.org/2000/svg}g") if g.get("data-sum")]
         assert [s.rsplit("= ", 1)[1] for s in sums] == [f"{v:g}" for v in Y.flatten().tolist()]
 
 
+@feeds("kernel_playground")
 @SETTINGS
 @given(image=mostly(good_matrices(max_side=6), st.one_of(matrices(), JUNK)),
        presets=mostly(st.dictionaries(st.sampled_from(["blur", "edge", "a b"]), good_matrices(max_side=3), min_size=1),
@@ -351,6 +494,7 @@ def test_kernel_playground(image, presets):
 AXES = ("n", "k", "p", "s", "d")
 
 
+@feeds("shape_explorer")
 @SETTINGS
 @given(ranges=mostly(st.fixed_dictionaries({a: st.builds(range, st.integers(1, 2), st.integers(3, 4)) for a in AXES}),
                      st.one_of(st.dictionaries(st.sampled_from(AXES), st.builds(range, st.integers(-1, 2), st.integers(-1, 3))),
@@ -368,6 +512,7 @@ def test_shape_explorer(ranges, start):
         assert (f"Output: {expected} × {expected}" if expected else "Invalid") in figure
 
 
+@feeds("receptive_field_figure")
 @SETTINGS
 @given(sizes=st.lists(LAYER_SIZES, max_size=2),
        start=mostly(st.tuples(*[st.integers(0, 2)] * 3), st.one_of(st.tuples(*[st.integers(-1, 3)] * 3), JUNK)),
@@ -388,6 +533,7 @@ def test_receptive_field_figure(sizes, start, names):
         assert all(set(field) <= ids for field in fields)  # every highlighted cell exists
 
 
+@feeds("show", "volatile")
 @SETTINGS
 @given(text=mostly(st.just("<b>text</b>"), st.one_of(st.text(max_size=4), JUNK)))
 def test_show_and_volatile(text):
@@ -395,29 +541,6 @@ def test_show_and_volatile(text):
         if outcome(name, lambda: fn(text)) is None:
             continue
         assert isinstance(text, str) and text.strip()
-
-
-# What each test above feeds malformed arguments to. Every public function and class of every
-# module of the package, exported or saved `#@save internal`, must be among them.
-COVERS = {
-    "test_cross_correlations": ["corr2d", "corr2d_unfold", "corr2d_shift", "convolve2d"],
-    "test_check_corr2d_args": ["check_corr2d_args"],
-    "test_conv2d_layer": ["Conv2D"],
-    "test_check_pair": ["check_pair"],
-    "test_is_int": ["is_int"],
-    "test_receptive_field": ["receptive_field"],
-    "test_check_receptive_field_args": ["check_receptive_field_args"],
-    "test_median_time": ["median_time"],
-    "test_benchmark_and_its_table": ["benchmark", "bench_table", "bench_summary", "machine_summary"],
-    "test_heatmaps": ["heatmaps"],
-    "test_log_plot": ["log_plot"],
-    "test_photo_figure": ["photo_figure"],
-    "test_corr2d_figure": ["corr2d_figure"],
-    "test_kernel_playground": ["kernel_playground"],
-    "test_shape_explorer": ["shape_explorer"],
-    "test_receptive_field_figure": ["receptive_field_figure"],
-    "test_show_and_volatile": ["show", "volatile"],
-}
 
 
 def public_callables() -> dict[str, object]:
@@ -432,12 +555,36 @@ def public_callables() -> dict[str, object]:
     return found
 
 
+def saved_at(value) -> str:
+    """Where a callable of literate is saved: the `# docs/...md:LINE` comment above it in its module."""
+    source = Path(inspect.getsourcefile(value)).read_text(encoding="utf-8").split("\n")
+    before = source[:inspect.getsourcelines(value)[1]]
+    marks = [line[2:] for line in before if re.fullmatch(r"# docs/\S+\.md:\d+", line)]
+    return marks[-1] if marks else inspect.getsourcefile(value)
+
+
 def test_every_public_callable_is_tested_here():
-    assert set(public_callables()) == {name for names in COVERS.values() for name in names}
+    """Every public function and class of every module of literate (a new chapter's saved ones too)
+    is fed malformed arguments by a test of this file; the failure says what to add, and where."""
+    covered = {name for names in COVERS.values() for name in names}
+    public = public_callables()
+    missing = [
+        f"{value.__module__}.{name}, saved at {saved_at(value)}, is public but no test feeds it malformed "
+        f"arguments. Add to tests/test_arguments.py, in the section of its module, a test decorated "
+        f"@feeds(\"{name}\") (above its @SETTINGS and @given) that draws arguments with hypothesis, "
+        f"mostly good ones and sometimes malformed ones (JUNK, tensors(), mostly(...)), calls it as "
+        f"outcome(\"{name}\", lambda: {name}(...)), and checks what it returns against an independent "
+        f"reference (F.conv2d, as test_cross_correlations does). A helper that only its own module uses "
+        f"can instead take a name starting with an underscore."
+        for name, value in sorted(public.items()) if name not in covered]
+    stale = [f"@feeds names {name!r} (on {test}), which is no public callable of literate: remove it"
+             for test, names in COVERS.items() for name in names if name not in public]
+    assert not missing + stale, "\n".join(missing + stale)
     assert all(inspect.isfunction(globals().get(test)) for test in COVERS), "each test named above exists"
-    assert set(literate.__all__) < set(public_callables()), "the package exports some of them, not the build's helpers"
+    assert set(literate.__all__) < set(public), "the package exports some of them, not the build's helpers"
 
 
+@feeds("is_int")
 @SETTINGS
 @given(value=st.one_of(st.integers(), st.booleans(), st.floats(), st.text(max_size=2), st.none(),
                        st.sampled_from([np.int8(3), np.int64(-2), np.uint16(7), np.float32(1.0), np.bool_(True)])))

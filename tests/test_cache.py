@@ -19,7 +19,8 @@ import pytest
 
 from tools import cache, keys
 from tools.cache import Store
-from tests.helpers import figures, outputs
+from tests.helpers import ROOT, figures, nav_pages, outputs
+from tools import chapter
 from tools.workspace import VOLATILE, Workspace, differing_files
 
 # The store ------------------------------------------------------------------------------------
@@ -210,19 +211,6 @@ def test_a_runs_key_covers_the_code_that_runs_blocks_its_blocks_and_its_page():
 
 # Builds of a copy of the project -------------------------------------------------------------------
 
-def pages_with_code() -> list[str]:
-    """The site's pages that have executed blocks, as the build names them: read from docs/, so
-    that adding a chapter needs no edit here."""
-    from tools import chapter
-
-    rule = chapter.project_rule()
-    return sorted(chapter.relative(p) for p in (cache_root() / "docs").rglob("*.md") if chapter.read(p, rule).executed)
-
-
-def cache_root() -> Path:
-    return Path(keys.ROOT)
-
-
 RAN = re.compile(r"Code blocks: ran (\d+) page\(s\) \(([^)]*)\); replayed (\d+) page\(s\)")
 CHAPTER = "docs/chapters/convolutions.md"
 DRAWING = "docs/chapters/drawing.md"
@@ -261,7 +249,9 @@ def test_warm_builds_equal_cold_builds_after_prose_and_code_edits(workspace, sit
     """Steps on one copy of the project, each building on the last (its edits, its cache): one
     test, since xdist may hand separate tests to separate processes; each step names itself when it
     fails."""
-    pages = pages_with_code()
+    # The pages whose blocks run: every Markdown page of the nav with an executed block.
+    pages = sorted(f"docs/{page}" for page in nav_pages()
+                   if page.endswith(".md") and chapter.read(ROOT / "docs" / page).executed)
     # The suite's cold build of the tree ran every block and filled site_cache; the copy starts from it.
     # Builds are compared file by file: HTML, SVG figures, notebooks, every file, but for the
     # sitemap's date and the build-time benchmark's timings between volatile markers.

@@ -23,7 +23,8 @@ from tests.helpers import ROOT, SiteServer, Visit
 pytestmark = pytest.mark.site
 
 CHAPTER = "chapters/convolutions/"
-FASTER = "chapters/faster/"
+PADDING = "chapters/padding-and-strides/"  # the padding and stride steppers and the shape explorer
+CHANNELS = "chapters/channels/"
 SCREENSHOTS = ROOT / "screenshots"
 
 
@@ -142,6 +143,58 @@ def test_without_javascript_the_stepper_shows_the_first_entry(browser, server):
         context.close()
 
 
+def marked_ids(page, key):
+    """The ids of the cells of a figure that are shaded now."""
+    return set(page.locator(f"#{key} g[id] > rect.lit-marked").evaluate_all("rects => rects.map(r => r.parentElement.id)"))
+
+
+def test_padding_and_stride_steppers_shade_the_padded_windows(visit):
+    """Every output entry of the two figures of the padding chapter, clicked: the shaded window is
+    the padded input's, moved by the stride, and the sum announced is conv2d's."""
+    page = visit(PADDING).page
+    X = torch.arange(9.0).reshape(3, 3)
+    K = torch.tensor([[0.0, 1.0], [2.0, 3.0]])
+    for key, (sh, sw) in [("padding-figure", (1, 1)), ("stride-figure", (3, 2))]:
+        Y = F.conv2d(X[None, None], K[None, None], padding=1, stride=(sh, sw))[0, 0]
+        padded = F.pad(X, (1, 1, 1, 1))
+        for i, j in np.ndindex(*Y.shape):
+            page.locator(f"#{key}-y-{i}-{j}").click()
+            window = padded[i * sh:i * sh + 2, j * sw:j * sw + 2].flatten().tolist()
+            expected = " + ".join(f"{x:g}×{k:g}" for x, k in zip(window, K.flatten().tolist()))
+            assert page.locator(f"#{key}-status").text_content() == f"Y[{i}, {j}]: {expected} = {Y[i, j].item():g}"
+            assert marked_ids(page, key) == {f"{key}-x-{i * sh + a}-{j * sw + b}" for a in (0, 1) for b in (0, 1)} | {
+                f"{key}-y-{i}-{j}"}
+    assert "0×0 + 0×1 + 1×2 + 2×3 = 8" in page.locator("#stride-figure-y-0-1").get_attribute("data-sum")  # the book's sums
+    assert "0×0 + 6×1 + 0×2 + 0×3 = 6" in page.locator("#stride-figure-y-1-0").get_attribute("data-sum")
+    shoot(page, "#stride-figure", "stepper-stride")
+
+
+def test_the_channels_stepper_moves_across_output_channels_and_shades_each_entrys_inputs(visit):
+    page = visit(CHANNELS).page
+    X = torch.tensor([[[0.0, 1, 2], [3, 4, 5], [6, 7, 8]], [[1.0, 2, 3], [4, 5, 6], [7, 8, 9]]])
+    K = torch.tensor([[[0.0, 1], [2, 3]], [[1.0, 2], [3, 4]]])
+    K3 = torch.stack([K, K + 1, K + 2])
+    Y3 = F.conv2d(X[None], K3)[0]  # (3, 2, 2)
+    key = "multi-out-figure"
+    page.wait_for_function(f"document.querySelector('#{key}').getAttribute('tabindex') === '0'")
+    page.locator(f"#{key}").focus()
+    # Right from Y[0, 0, 1] goes on to the next output channel's first column: the channels stand side by side.
+    for press, (o, i, j) in [(None, (0, 0, 0)), ("ArrowRight", (0, 0, 1)), ("ArrowRight", (1, 0, 0)),
+                             ("ArrowDown", (1, 1, 0)), ("End", (2, 1, 1))]:
+        if press:
+            page.keyboard.press(press)
+        assert page.locator(f"#{key}").get_attribute("data-selected") == f"Y[{o}, {i}, {j}]"
+        worked = page.locator(f"#{key} .lit-sum").text_content()
+        assert worked.endswith(f"= {Y3[o, i, j].item():g}") and worked.count("(") == 2  # a bracket per input channel
+        assert worked in page.locator(f"#{key}-status").text_content()
+        windows = {f"{key}-x-{c}-{i + a}-{j + b}" for c in (0, 1) for a in (0, 1) for b in (0, 1)}
+        kernels = {f"{key}-k-{o}-{c}-{a}-{b}" for c in (0, 1) for a in (0, 1) for b in (0, 1)}
+        assert marked_ids(page, key) == windows | kernels | {f"{key}-y-{i}-{o * 2 + j}"}
+    shoot(page, f"#{key}", "stepper-channels")
+    assert page.locator("#multi-in-figure-y-0-0").get_attribute("data-sum") == (
+        "(0×0 + 1×1 + 3×2 + 4×3) + (1×1 + 2×2 + 4×3 + 5×4) = 56")  # the book's first entry
+
+
 # The kernel playground -------------------------------------------------------------------------
 
 
@@ -224,7 +277,7 @@ def test_the_presets_are_corr2d_on_the_image_and_the_keyboard_reaches_them(visit
 
 
 def test_every_shape_the_explorer_can_show_is_conv2ds(site):
-    text = (site / FASTER / "index.html").read_text(encoding="utf-8")
+    text = (site / PADDING / "index.html").read_text(encoding="utf-8")
     bounds = json.loads(html.unescape(re.search(r'class="lit-shapes"[^>]*data-bounds="([^"]+)"', text)[1]))
     sizes = [int(v) for v in re.search(r'class="lit-shapes"[^>]*data-sizes="([^"]+)"', text)[1].split(",")]
     settings = [()]
@@ -240,7 +293,7 @@ def test_every_shape_the_explorer_can_show_is_conv2ds(site):
 
 
 def test_the_explorer_names_its_answer_and_gives_a_call_that_runs(visit):
-    opened = visit(FASTER)
+    opened = visit(PADDING)
     page = opened.page
     explorer = page.locator("#shape-explorer")
     page.wait_for_function("document.querySelector('#shape-explorer').dataset.ready === '1'")

@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.helpers import cell_output, outputs, without_image_sources
+from tests.helpers import cell_output, chapters, outputs, without_image_sources
 from tools import chapter, notebook
 
 CHAPTER = """# Title
@@ -91,33 +91,41 @@ def test_a_block_without_a_recorded_output_is_an_error(tmp_path):
 
 # The built site ---------------------------------------------------------------------------------
 
-NOTEBOOK_DIR = Path("notebooks") / "convolutions"
-CHAPTER_PAGE = Path("chapters") / "convolutions" / "index.html"
-
-
-def built_notebook(site) -> dict:
-    return json.loads((site / NOTEBOOK_DIR / "convolutions.ipynb").read_text(encoding="utf-8"))
+def built_notebook(site, name: str) -> dict:
+    return json.loads((site / "notebooks" / name / f"{name}.ipynb").read_text(encoding="utf-8"))
 
 
 @pytest.mark.site
-def test_notebook_page_and_download(site):
-    page = (site / NOTEBOOK_DIR / "index.html").read_text(encoding="utf-8")
-    assert 'href="convolutions.ipynb" download' in page
-    assert (site / NOTEBOOK_DIR / "convolutions.ipynb").is_file()
+@pytest.mark.parametrize("name", chapters())
+def test_notebook_page_and_download(site, name):
+    """Every chapter has its notebook page, with the notebook to download, as valid nbformat."""
+    page = (site / "notebooks" / name / "index.html").read_text(encoding="utf-8")
+    assert f'href="{name}.ipynb" download' in page
+    assert (site / "notebooks" / name / f"{name}.ipynb").is_file()
     assert "jp-Notebook" in page and "Load mathjax" not in page
-    chapter = (site / CHAPTER_PAGE).read_text(encoding="utf-8")
-    assert 'href="../../notebooks/convolutions/"' in chapter
-    nbformat.validate(nbformat.reads(json.dumps(built_notebook(site)), as_version=4))
+    nbformat.validate(nbformat.reads(json.dumps(built_notebook(site, name)), as_version=4))
 
 
 @pytest.mark.site
-def test_notebook_outputs_are_the_pages_outputs(site):
-    cells = [c for c in built_notebook(site)["cells"] if c["cell_type"] == "code"]
+@pytest.mark.parametrize("name", chapters())
+def test_notebook_outputs_are_the_pages_outputs(site, name):
+    """Every chapter's notebook prints what its page prints and shows the page's figures."""
+    chapter_page = site / "chapters" / name / "index.html"
+    cells = [c for c in built_notebook(site, name)["cells"] if c["cell_type"] == "code"]
     texts = [cell_output(c) for c in cells if c["outputs"] and c["outputs"][0]["output_type"] == "stream"]
-    assert texts == outputs(site / CHAPTER_PAGE)
-    page = without_image_sources((site / CHAPTER_PAGE).read_text(encoding="utf-8"))
+    assert texts == outputs(chapter_page)
+    page = without_image_sources(chapter_page.read_text(encoding="utf-8"))
     figures = [cell_output(c) for c in cells if c["outputs"] and c["outputs"][0]["output_type"] == "display_data"]
-    assert len(figures) >= 6 and all(without_image_sources(f).strip() in page for f in figures)
+    assert all(without_image_sources(f).strip() in page for f in figures)
+
+
+@pytest.mark.site
+def test_the_lessons_notebook_links_and_embeds_its_photographs(site):
+    chapter_page = (site / "chapters" / "convolutions" / "index.html").read_text(encoding="utf-8")
+    assert 'href="../../notebooks/convolutions/"' in chapter_page
+    cells = [c for c in built_notebook(site, "convolutions")["cells"] if c["cell_type"] == "code"]
+    figures = [cell_output(c) for c in cells if c["outputs"] and c["outputs"][0]["output_type"] == "display_data"]
+    assert len(figures) >= 6
     # the notebook embeds its photographs: the three of the photo figure, the playground's image and its 8 presets
     assert sum(f.count("data:image/png;base64,") for f in figures) == 3 + 1 + 8
 

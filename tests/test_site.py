@@ -10,7 +10,7 @@ import torch
 from fontTools.ttLib import TTFont
 
 from literate import Conv2D, corr2d
-from tests.helpers import failing_build, figures, mkdocs_build, outputs, page_text, write_docs
+from tests.helpers import ROOT, chapters, failing_build, figures, mkdocs_build, nav_pages, outputs, page_text, write_docs
 from tools import math_font
 
 pytestmark = pytest.mark.site
@@ -92,6 +92,29 @@ def test_no_page_shows_an_empty_output_box_or_a_raw_float(site):
         empty += [f"{page.relative_to(site)}: output {n}" for n, box in enumerate(shown) if not box.strip()]
         raw += [f"{page.relative_to(site)}: {m}" for box in shown for m in re.findall(r"\d\.\d{9,}", box)]
     assert empty == [] and raw == []
+
+
+def test_every_chapter_has_its_nav_line():
+    """A chapter is one file in docs/chapters/ and its line in mkdocs.yml's nav (its notebook page
+    follows from it: the plugin lists it under Notebooks). The failure says which line to add, and where."""
+    import re
+
+    listed = nav_pages()
+    missing = []
+    for name in chapters():
+        text = (ROOT / "docs" / "chapters" / f"{name}.md").read_text(encoding="utf-8")
+        title = re.search(r"^# (.+)$", text, re.M)
+        title = title[1].strip() if title else name
+        if f"chapters/{name}.md" not in listed:
+            missing.append(f'docs/chapters/{name}.md is not in the nav: add the line\n  - "{title}": '
+                           f"chapters/{name}.md\nto mkdocs.yml's nav, where the chapter belongs in the book")
+        if f"notebooks/{name}.ipynb" in listed:
+            missing.append(f"notebooks/{name}.ipynb is listed in mkdocs.yml's nav by hand: remove the line, "
+                           "the plugin lists every chapter's notebook under Notebooks")
+    assert not missing, "\n".join(missing)
+    stale = [page for page in listed if page.startswith(("chapters/", "notebooks/"))
+             and Path(page).stem not in chapters()]
+    assert not stale, f"the nav lists pages no chapter makes: {stale}"
 
 
 def test_a_raising_block_fails_the_build_and_names_the_file_and_line(tmp_path):
