@@ -100,7 +100,7 @@ def check_receptive_field_args(
                                              least=0)
 
 
-# docs/chapters/arguments.md:228
+# docs/chapters/arguments.md:234
 def check_pad_stride_args(
         X: torch.Tensor, K: torch.Tensor, padding: object, stride: object,
         caller: str = "corr2d_pad_stride") -> tuple[Pair, Pair]:
@@ -114,7 +114,7 @@ def check_pad_stride_args(
     return (ph, pw), stride
 
 
-# docs/chapters/arguments.md:248
+# docs/chapters/arguments.md:254
 def check_channels_args(
         X: torch.Tensor, K: torch.Tensor, caller: str, out: bool = False,
         one_by_one: bool = False) -> None:
