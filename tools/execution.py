@@ -195,6 +195,15 @@ class Runner:
             raise ExecutionError(code_block("text", f"{where}: it printed {found[0]}, a number with "
                                             f"{len(found[0].split('.')[1])} decimals: round it for a reader"))
 
+    def replay(self, id: str | None) -> str | None:  # noqa: A002
+        """What a replayed block printed, recorded as shown; None when its page runs in this build."""
+        where, _, line_text = (id or "").rpartition(":")
+        plan = self.pages.get(where)
+        if plan is None or plan.replay is None or not line_text.isdigit() or int(line_text) not in plan.lines:
+            return None
+        plan.outputs[int(line_text)] = plan.replay[plan.lines.index(int(line_text))]
+        return plan.outputs[int(line_text)]
+
     def replayed(self, name: str) -> None:
         """The page's render came from the cache: its outputs are the replayed ones."""
         plan = self.pages[name]

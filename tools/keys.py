@@ -13,6 +13,7 @@ and a fresh `make build` (new code, new key) never takes it for its own.
 - `rendered`: a page's Markdown, front matter, address, run and the site's files, under `site`.
 - `notebook`: a notebook's text and mkdocs-jupyter's options, under `site`.
 - `font`: the characters the math draws, the source font and fontTools' version, under `site`.
+- `formatted`: a replayed block's options and output, under `site` (serve's memory of its HTML).
 - `site`: what shapes every page besides its own source: the configuration files, the
   environment, and the build's code as loaded (`loaded_code`).
 """
@@ -137,3 +138,7 @@ def notebook(site_key: str, text: str, options: dict) -> str:
 def font(site_key: str, source: bytes, chars: list[str]) -> str:
     return digest({"site": site_key, "source": hashlib.sha256(source).hexdigest(), "chars": chars,
                    "fonttools": importlib.metadata.version("fonttools")})
+
+
+def formatted(site_key: str, options: dict, output: str) -> str:
+    return digest({"site": site_key, "options": {k: repr(v) for k, v in options.items()}, "output": output})

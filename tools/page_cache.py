@@ -6,6 +6,10 @@ again when its Markdown, its run, the site's files and the configuration are all
 Notebook pages use the same mechanism (`cache_render`), keyed by their notebook
 (`tools.notebook_pages`). A render that logged a warning is never stored, so a cached page cannot
 hide a warning a cold build would give.
+
+In a long-lived process (`mkdocs serve`), a replayed block's HTML (its highlighted source and its
+output box) is remembered by its code, options, output and the site (`formatted_block`), so a
+prose edit re-renders the page without highlighting every block of it again.
 """
 
 from __future__ import annotations
@@ -105,3 +109,27 @@ class Renders:
         key = None if run_key is None else keys.rendered(self.site_key, markdown, page.meta, page.file.src_uri,
                                                          page.url, run_key, files)
         cache_render(page, self.store, PAGES, key, on_hit)
+
+
+_formatted: dict[str, str] = {}  # key -> a replayed block's HTML, for this process
+FORMATTED_LIMIT = 4096
+
+
+def formatted_block(format_block, key: str | None, md, **options) -> str:
+    """format_block(md=md, **options), or its remembered HTML for key (None: never remembered).
+
+    A block whose output adds headings to the page's table of contents is never remembered: its
+    HTML alone would not carry them.
+    """
+    if key is not None and key in _formatted:
+        return _formatted[key]
+    html = format_block(md=md, **options)
+    if key is not None:
+        from markdown_exec import InsertHeadings
+
+        processor = md.treeprocessors[InsertHeadings.name] if InsertHeadings.name in md.treeprocessors else None
+        if processor is None or not processor.headings.get(html):
+            if len(_formatted) >= FORMATTED_LIMIT:
+                del _formatted[next(iter(_formatted))]
+            _formatted[key] = str(html)
+    return html

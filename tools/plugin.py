@@ -233,8 +233,13 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
             self.build = None
 
     def _format(self, md, **options) -> str:
-        """markdown-exec's formatter for Python blocks: base_format, run by the build's runner."""
-        return fold.format_block(partial(base_format, language="python", run=self.build.runner.run), md=md, **options)
+        """markdown-exec's formatter for Python blocks: base_format, run by the build's runner; a
+        replayed block's HTML is remembered by everything it depends on (tools/page_cache.py)."""
+        runner = self.build.runner
+        output = runner.replay(options.get("id"))
+        key = None if output is None else keys.formatted(self.build.site_key, options, output)
+        format_block = partial(fold.format_block, partial(base_format, language="python", run=runner.run))
+        return page_cache.formatted_block(format_block, key, md, **options)
 
     @staticmethod
     def _name(path: str, config) -> str:
