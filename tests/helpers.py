@@ -38,16 +38,17 @@ PUBLISHED_PORT = int(os.environ["LITERATE_TESTS_PORT"])
 PUBLISHED = {"SITE_URL": f"http://127.0.0.1:{PUBLISHED_PORT}{PREFIX}", "REPO_URL": "https://github.com/example/convolutions"}
 
 
-def nav_pages() -> list[str]:
+def nav_pages(as_built: bool = True) -> list[str]:
     """Every page of the site's navigation (mkdocs.yml's nav, with the notebook pages the plugin adds
-    to it), as a path under docs/, in nav order: the site's list of pages, which tests derive from
-    here rather than write out."""
+    to it; as_built=False: mkdocs.yml's nav alone), as a path under docs/, in nav order: the site's
+    list of pages, which tests derive from here rather than write out."""
     from mkdocs.utils.yaml import yaml_load
 
     from tools.notebook_pages import with_notebooks
 
     with open(ROOT / "mkdocs.yml", encoding="utf-8") as handle:
-        nav = with_notebooks(yaml_load(handle)["nav"])
+        nav = yaml_load(handle)["nav"]
+    nav = with_notebooks(nav) if as_built else nav
 
     def walk(items):
         for item in items:
