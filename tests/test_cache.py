@@ -74,7 +74,7 @@ def test_an_unreadable_or_unwritable_cache_warns_once_and_never_raises(tmp_path,
 def test_no_cache_reads_and_writes_nothing(tmp_path):
     store = Store(None)
     store.save("pages", "p.md", "k" * 64, ["x"])
-    assert store.load("pages", "p.md", "k" * 64) is None and not store.holds("pages") and not list(tmp_path.iterdir())
+    assert store.load("pages", "p.md", "k" * 64) is None and not list(tmp_path.iterdir())
 
 
 def test_the_code_key_is_the_code_this_process_loaded_not_the_files_now(tmp_path, monkeypatch):
@@ -87,13 +87,13 @@ def test_the_code_key_is_the_code_this_process_loaded_not_the_files_now(tmp_path
 
     loaded = importlib.import_module("tools_demo_module")
     monkeypatch.setitem(sys.modules, "tools.demo_module", loaded)
-    keys.loaded_code.cache_clear()
+    keys._loaded.cache_clear()
     before = keys.loaded_code()
     module.write_text("X = 2\n", encoding="utf-8")  # edited on disk, after this process loaded it
     assert keys.loaded_code() == before  # this process keys on what it runs
-    keys.loaded_code.cache_clear()  # a new process reads the code it loads
+    keys._loaded.cache_clear()  # a new process reads the code it loads
     assert keys.loaded_code() != before
-    keys.loaded_code.cache_clear()
+    keys._loaded.cache_clear()
 
 
 @pytest.mark.site

@@ -29,6 +29,11 @@ HANGS = {
     "a Python loop": ("while True:\n    try:\n        sum(range(1000))\n    except Exception:\n        pass\n", 'sum(range(1000))'),
     "a sleep": ("import time\n\ntime.sleep(10 ** 6)\n", "time.sleep(10 ** 6)"),
     "a read that never returns": ("import os\n\nr, w = os.pipe()\nos.read(r, 1)\n", "os.read(r, 1)"),
+    # In a library's frames (subprocess, threading): the line named is still the chapter's, and the
+    # child process ends with the worker.
+    "a child process that never exits": ('import subprocess, sys\n\nsubprocess.run([sys.executable, "-c", '
+                                         '"import time; time.sleep(10 ** 6)"])\n', "subprocess.run("),
+    "a wait in a library": ("import threading\n\nthreading.Event().wait()\n", "threading.Event().wait()"),
 }
 
 
@@ -94,6 +99,14 @@ def test_a_timeout_that_is_not_a_positive_number_is_named_at_its_fence(tmp_path)
         assert f'index.md:3: timeout="{value}" must be a positive number of seconds' in log
 
 
+@pytest.mark.parametrize("value", [0, -1, True])
+def test_a_block_timeout_that_is_not_a_positive_number_fails_the_build_naming_it(tmp_path, value):
+    docs = write_docs(tmp_path, {"index.md": "# A\n"})
+    result = mkdocs_build(tmp_path / "site", docs, nav=["index.md"], plugin={"block_timeout": value})
+    assert result.returncode != 0
+    assert f"plugins.literate.block_timeout is {value!r}: give a positive number of seconds" in result.stdout + result.stderr
+
+
 def test_the_site_default_limit_is_the_plugins_and_a_fence_may_raise_it(tmp_path):
     """With block_timeout at 1 s, a block of 2 s fails, unless its fence allows it more; it runs once."""
     slow = 'import time\ntime.sleep(2)\nprint("done")\n'
@@ -138,9 +151,11 @@ def test_a_shown_output_that_is_empty_and_an_unrounded_float_fail_at_their_lines
 
 
 def test_a_block_that_raises_runs_once_and_is_reported_at_its_line(tmp_path):
-    pages = {"index.md": '# R\n\n```python exec="on"\nprint("ran")\nraise ValueError("no")\n```\n'}
+    runs = tmp_path / "runs"
+    pages = {"index.md": f'# R\n\n```python exec="on"\nopen({str(runs)!r}, "a").write("ran\\n")\nraise ValueError("no")\n```\n'}
     log = failing_build(tmp_path, pages)
-    assert log.count("ValueError: no") >= 1 and 'index.md", line 5' in log
+    assert "ValueError: no" in log and 'index.md", line 5' in log
+    assert runs.read_text() == "ran\n"  # once: the page is not run again to report it
 
 
 def test_every_build_writes_the_execution_report_and_prints_it(tmp_path):

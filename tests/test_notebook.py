@@ -5,7 +5,6 @@ kernel, and copied snippets in a fresh process, is tested as a reader outside a 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import nbformat
 import pytest

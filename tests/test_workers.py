@@ -13,7 +13,8 @@ import pytest
 from tests.helpers import mkdocs_build, write_docs
 from tools import workers
 from tools.cache import Store
-from tools.notebook_pages import Notebooks
+from tools import keys
+from tools.notebook_pages import CONVERTING, Notebooks
 from tools.workspace import differing_files
 
 pytestmark = pytest.mark.site
@@ -49,12 +50,14 @@ def test_pages_on_two_workers_give_the_one_workers_site(tmp_path):
 
 
 def test_a_failing_page_is_reported_at_its_line_once(tmp_path):
-    pages = {**PAGES, "bad.md": '# Bad\n\nText.\n\n```python exec="on"\nx = 1\ny = x / 0\n```\n'}
+    runs = tmp_path / "runs"
+    pages = {**PAGES, "bad.md": f'# Bad\n\nText.\n\n```python exec="on"\nopen({str(runs)!r}, "a").write("ran\\n")\n'
+                                'y = 1 / 0\n```\n'}
     result = build(tmp_path, "run", 2, pages)
     assert result.returncode != 0
     log = result.stdout + result.stderr
     assert "ZeroDivisionError" in log and 'bad.md", line 7' in log  # the traceback in the chapter's lines
-    assert log.count("Traceback (most recent call last)") == 1  # it ran once, in its worker
+    assert runs.read_text() == "ran\n"  # it ran once, in its worker
 
 
 def test_a_cached_page_costs_no_worker(tmp_path):
@@ -90,22 +93,25 @@ def test_a_task_whose_worker_never_answers_fails_after_its_limit_and_the_pool_go
     monkeypatch.setattr(workers, "GRACE", 0.5)
     pool = workers.Pool(1)
     try:
-        stuck = pool.submit("page", ("x.md", "docs/x.md", [(1, "import time\ntime.sleep(30)", 60.0)]), 0.5, "docs/x.md")
+        stuck = pool.submit("tools.blocks:run_page", ("x.md", "docs/x.md", [(1, "import time\ntime.sleep(30)", 60.0)]),
+                            0.5, "docs/x.md")
         with pytest.raises(workers.WorkerFailed, match="did not answer within its limit"):
             stuck.result(timeout=120)
-        done = pool.submit("page", ("y.md", "docs/y.md", [(1, "print(6 * 7)", 60.0)]), 60.0, "docs/y.md")
+        done = pool.submit("tools.blocks:run_page", ("y.md", "docs/y.md", [(1, "print(6 * 7)", 60.0)]), 60.0, "docs/y.md")
         assert done.result(timeout=120)["outputs"] == ["42\n"]
     finally:
         pool.close()
     assert all(not worker.process.is_alive() for worker in pool.workers)
 
 
-def test_a_notebook_page_a_worker_could_not_convert_is_converted_by_mkdocs(caplog):
+def test_a_notebook_page_a_worker_could_not_convert_or_converted_with_other_code_is_converted_by_mkdocs(caplog):
     caplog.set_level(logging.INFO, logger="mkdocs")
     notebooks = Notebooks(Store(None), "site")
     try:
+        made = {"content": '<div class="highlight"><pre>made</pre></div>'}
         outcomes = {"failed": workers.WorkerFailed("notebooks/failed.ipynb: its worker process died"), "left": None,
-                    "made": {"content": '<div class="highlight"><pre>made</pre></div>'}}
+                    "made": {"render": made, "code": keys.loaded_code(CONVERTING)},
+                    "other code": {"render": dict(made), "code": "another version of the build"}}
         for name, outcome in outcomes.items():
             future = Future()
             future.set_exception(outcome) if isinstance(outcome, Exception) else future.set_result(outcome)
@@ -114,6 +120,23 @@ def test_a_notebook_page_a_worker_could_not_convert_is_converted_by_mkdocs(caplo
     finally:
         notebooks.close()
     fitted = '<div class="highlight"><pre tabindex="0">made</pre></div>'  # fitted to the site as it is taken
-    assert renders == {"failed": None, "left": None, "made": {"content": fitted}}
-    assert notebooks.converted_in_workers == 1
+    assert renders == {"failed": None, "left": None, "made": {"content": fitted}, "other code": None}
     assert "notebooks/failed.ipynb: a worker could not convert it" in caplog.text
+
+
+def test_a_run_is_stored_only_when_its_worker_ran_the_code_the_build_keys_on(tmp_path):
+    from tools.blocks import CODE
+    from tools.chapter import ExecRule, read
+    from tools.execution import Runner
+
+    source = tmp_path / "p.md"
+    source.write_text('# P\n\n```python exec="on"\nprint(1)\n```\n', encoding="utf-8")
+    model = read(source, ExecRule(frozenset({"python"})))
+    for code, stored in [("another version of tools/blocks.py", False), (CODE, True)]:
+        store = Store(tmp_path / code[:7])
+        runner = Runner(store, "environment", 300.0, 1)
+        plan = runner.plan(model, "docs/p.md")
+        plan.result = {"outputs": ["1\n"], "seconds": {3: 0.1}, "error": None, "modules": {}, "code": code}
+        assert runner.run("print(1)", id="docs/p.md:3") == "1\n"
+        runner.finish("docs/p.md")
+        assert (store.load("pages", "docs/p.md", plan.key) is not None) is stored, code

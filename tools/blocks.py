@@ -4,9 +4,11 @@ Each page runs in a fresh session, block after block, in page order. A failing b
 with a traceback in the chapter's own line numbers (``docs/chapters/x.md:42``); the page's later
 blocks do not run. Every block has a time limit, which needs no signal, so it holds on every
 platform: a watchdog thread compares the clock with the running block's deadline, and when it has
-passed reads the line the page was on (`sys._current_frames`), sends the error to the build and
-ends the process. A Python loop, a sleep and a read that never returns all end this way. The same
-thread ends the worker when the build's process is gone, even one killed with SIGKILL.
+passed reads the chapter line the page was on (`sys._current_frames`), sends the error and what
+the page printed so far to the build, and ends the worker with every process the block started
+(`tools.workers.end_group`). A Python loop, a sleep, a read that never returns and a child process
+that never exits all end this way. The same thread ends the worker when the build's process is
+gone, even one killed with SIGKILL.
 
 This module is the code that runs blocks: its digest (`CODE`, as this process loaded it) is part
 of every run's cache key (`tools.keys.page_run`).
@@ -16,11 +18,9 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import hashlib
 import importlib
 import io
 import multiprocessing
-import os
 import re
 import sys
 import threading
@@ -29,9 +29,12 @@ import traceback
 from pathlib import Path
 from types import ModuleType
 
+from tools import keys
+
 PACKAGE = "literate"
-CODE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()  # the code that runs blocks, as loaded
+CODE = keys.file(Path(__file__))  # the code that runs blocks, as this process loaded it
 TICK = 0.05  # seconds between two looks of the watchdog
+WATCHDOG: Watchdog | None = None  # this worker's (tools.workers starts it)
 
 
 def forget_package() -> None:
@@ -43,9 +46,7 @@ def forget_package() -> None:
 
 def used_modules() -> dict[str, str]:
     """The package's modules imported since `forget_package`, with a digest of each one's code."""
-    from tools.keys import module
-
-    return {name: module(name, PACKAGE) for name in sorted(sys.modules) if name == PACKAGE or name.startswith(PACKAGE + ".")}
+    return {name: keys.module(name, PACKAGE) for name in sorted(sys.modules) if name == PACKAGE or name.startswith(PACKAGE + ".")}
 
 
 def new_session(name: str) -> ModuleType:
@@ -55,17 +56,13 @@ def new_session(name: str) -> ModuleType:
     return session
 
 
-def _trace(error: BaseException, filename: str) -> str:
-    """The traceback from the page's first frame on: the build's own frames are left out."""
-    trace = traceback.TracebackException.from_exception(error)
-    first = next((n for n, frame in enumerate(trace.stack) if frame.filename == filename), 0)
-    trace.stack = traceback.StackSummary.from_list(trace.stack[first:])
-    return "".join(trace.format())
+class BlockError(Exception):
+    """A block raised; its message is the traceback to show."""
 
 
 def run_block(code: str, session: ModuleType, path: str, line: int) -> str:
-    """Run one block (its fence at `line` of the file `path`) in session; what it printed. An
-    error propagates, as BlockError with its traceback in the chapter's lines."""
+    """Run one block (its fence at `line` of the file `path`) in session; what it printed, or a
+    BlockError whose traceback starts at the page's first frame, in the chapter's lines."""
     buffer = io.StringIO()
     try:
         tree = ast.parse(code, filename=path)
@@ -77,68 +74,89 @@ def run_block(code: str, session: ModuleType, path: str, line: int) -> str:
         error.filename = path
         raise BlockError("".join(traceback.format_exception_only(error))) from None
     except BaseException as error:  # SystemExit and KeyboardInterrupt too: the worker goes on
-        raise BlockError(_trace(error, path)) from None
+        trace = traceback.TracebackException.from_exception(error)
+        first = next((n for n, frame in enumerate(trace.stack) if frame.filename == path), 0)
+        trace.stack = traceback.StackSummary.from_list(trace.stack[first:])
+        raise BlockError("".join(trace.format())) from None
     return buffer.getvalue()
 
 
-class BlockError(Exception):
-    """A block raised; its message is the traceback to show."""
-
-
 class Watchdog(threading.Thread):
-    """Ends this worker when the running block passes its deadline, or when the build is gone."""
+    """Ends this worker, and what its block started, when the running block passes its deadline,
+    or when the build is gone. The page's thread arms and disarms it under `lock`, which the
+    watchdog holds from its last look until the worker ends: a block that ends as its deadline
+    passes is either reported as done or as too long, never both."""
 
-    def __init__(self, report) -> None:
+    def __init__(self, report, end) -> None:
         super().__init__(daemon=True, name="block-watchdog")
-        self.report = report  # report(message): sends a message to the build
+        self.report, self.end = report, end  # send a message to the build; end the worker's group
         self.main = threading.main_thread().ident
-        self.block: tuple[float, float, str, str, int] | None = None  # deadline, limit, page, path, line
+        self.lock = threading.Lock()
+        self.block: tuple | None = None  # deadline, limit, page, path, line, the page's result so far
         self.parent = multiprocessing.parent_process()
+
+    def arm(self, block: tuple | None) -> None:
+        with self.lock:
+            self.block = block
 
     def run(self) -> None:
         while True:
             time.sleep(TICK)
             if self.parent is not None and not self.parent.is_alive():
-                os._exit(1)
-            block = self.block
-            if block is not None and time.monotonic() > block[0]:
-                self.report(("timeout", timeout_message(*block[1:], sys._current_frames().get(self.main))))
-                os._exit(3)
+                self.end()
+            with self.lock:
+                block = self.block
+                if block is not None and time.monotonic() > block[0]:
+                    deadline, limit, name, path, line, result = block
+                    text = timeout_message(limit, name, path, line, sys._current_frames().get(self.main))
+                    self.report(("done", {**result, "error": {"line": line, "text": text}}))
+                    self.end()
 
 
 def timeout_message(limit: float, name: str, path: str, line: int, frame) -> str:
     """What the build says of a block past its limit: the page's frames that were running, the
-    limit, and the line the block was on."""
-    stack = [f for f in traceback.extract_stack(frame)] if frame is not None else []
+    limit, and the chapter line the block was on."""
+    stack = list(traceback.extract_stack(frame)) if frame is not None else []
     first = next((n for n, f in enumerate(stack) if f.filename == path), len(stack))
     stack = stack[first:]
-    doing = f"it was on line {stack[-1].lineno}: {stack[-1].line}" if stack else "no line of the block was running"
+    own = [f for f in stack if f.filename == path]
+    doing = f"it was on line {own[-1].lineno}: {own[-1].line}" if own else "no line of the block was running"
     return ("".join(traceback.format_list(stack)) +
             f"{name}:{line}: this block ran longer than its limit of {limit:g} s (timeout=\"S\" on its fence, "
             f"or the plugin's block_timeout in mkdocs.yml, to change it); {doing}")
 
 
-def run_page(watchdog: Watchdog, path: str, name: str, blocks: list[tuple[int, str, float]]) -> dict:
+def _package_files() -> dict[str, int]:
+    spec = importlib.util.find_spec(PACKAGE)
+    folder = Path(list(spec.submodule_search_locations)[0]) if spec and spec.submodule_search_locations else None
+    return {str(p): p.stat().st_mtime_ns for p in folder.glob("*.py")} if folder else {}
+
+
+def run_page(path: str, name: str, blocks: list[tuple[int, str, float]]) -> dict:
     """Run one page's blocks (fence line, code, limit) in a fresh session. Each block's output and
     seconds, the first error (its line and traceback) if one failed, the package's modules the page
-    imported, and this module's `CODE`."""
+    imported (none when the package changed on disk while it ran: then nothing is stored), and this
+    module's `CODE`."""
     forget_package()  # what the page imports of the package is its own, recorded at its end
+    before = _package_files()
     session = new_session(name)
-    outputs: list[str] = []
-    seconds: dict[int, float] = {}
-    error = None
+    result = {"outputs": [], "seconds": {}, "error": None, "modules": {}, "code": CODE}
     try:
         for line, code, limit in blocks:
             started = time.monotonic()
-            watchdog.block = (started + limit, limit, name, path, line)
+            WATCHDOG.arm((started + limit, limit, name, path, line, result))
             try:
-                outputs.append(run_block(code, session, path, line))
+                result["outputs"].append(run_block(code, session, path, line))
             except BlockError as failed:
-                error = {"line": line, "text": str(failed)}
-                break
+                result["error"] = {"line": line, "text": str(failed)}
             finally:
-                watchdog.block = None
-                seconds[line] = time.monotonic() - started
+                WATCHDOG.arm(None)
+                result["seconds"][line] = time.monotonic() - started
+            if result["error"] is not None:
+                break
     finally:
         sys.modules.pop(session.__name__, None)
-    return {"outputs": outputs, "seconds": seconds, "error": error, "modules": used_modules(), "code": CODE}
+    result["modules"] = used_modules()
+    if _package_files() != before:  # edited while the page ran: which code it ran is not known
+        result["code"] = None
+    return result

@@ -46,10 +46,6 @@ class Store:
         slug = re.sub(r"[^\w.-]+", "_", name).strip("_") or "entry"
         return self.folder / kind / f"{slug}.{key[:32]}.json"
 
-    def holds(self, kind: str) -> bool:
-        """Whether this kind has any entry at all (of any page, any key)."""
-        return self.folder is not None and any((self.folder / kind).glob("*.json"))
-
     def load(self, kind: str, name: str, key: str):
         """The payload stored for key, or None (absent, no cache, or unusable: then it warns)."""
         if self.folder is None:

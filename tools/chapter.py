@@ -197,7 +197,7 @@ def page(source: Path, markdown: str, rule: ExecRule) -> Chapter:
 
 def read_page(source: Path, rule: ExecRule) -> Chapter:
     """A page's model read as MkDocs reads the page (BOM dropped, front matter removed), before
-    MkDocs itself does: to plan its run early (tools/parallel.py)."""
+    MkDocs itself does: to plan its run before MkDocs converts it (tools/execution.py)."""
     from mkdocs.utils import meta
 
     with open(source, encoding="utf-8-sig", errors="strict") as handle:

@@ -142,7 +142,7 @@ class Runner:
             self.pool = Pool(1)
         limit = sum(plan.limits)
         self.budget += limit + GRACE
-        plan.future = self.pool.submit("page", (str(plan.path), plan.name, [
+        plan.future = self.pool.submit("tools.blocks:run_page", (str(plan.path), plan.name, [
             (b.line, b.code, t) for b, t in zip(plan.blocks, plan.limits)]), limit, plan.name)
 
     def _collect(self, plan: PagePlan) -> dict:

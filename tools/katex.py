@@ -24,7 +24,6 @@ from pathlib import Path
 from mkdocs.exceptions import PluginError
 
 from tools import math_font, node
-from tools.keys import digest, loaded_code
 
 ROOT = Path(__file__).resolve().parents[1]
 KATEX_DIST = ROOT / "node_modules" / "katex" / "dist"
@@ -32,7 +31,7 @@ RENDERER = ROOT / "tools" / "katex_render.cjs"
 _MATH = re.compile(r'<(?P<tag>span|div) class="arithmatex">(?P<tex>.*?)</(?P=tag)>', re.S)
 # A displayed formula scrolls sideways where it is wider than a phone: reachable by keyboard.
 _SCROLLS = ' tabindex="0"'
-_memory: dict[str, dict[str, str]] = {}  # KaTeX version -> {formula key: MathML}, across serve rebuilds
+_memory: dict[str, dict[tuple[str, bool], str]] = {}  # KaTeX version -> {(TeX, display): MathML}, across serve rebuilds
 
 
 def katex_version() -> str:
@@ -92,13 +91,13 @@ class Math:
     """The math of one build: formulas collected per page, rendered together, cached by content."""
 
     def __init__(self) -> None:
-        self.rendered = _memory.setdefault(digest({"katex": katex_version(), "code": loaded_code()}), {})
+        self.rendered = _memory.setdefault(katex_version(), {})
         self.pending: dict[str, object] = {}  # src_uri -> page
         self.drawn: dict[str, set[str]] = {}  # src_uri -> the characters its math draws
 
     @staticmethod
-    def _key(formula: dict) -> str:
-        return digest(formula)
+    def _key(formula: dict) -> tuple[str, bool]:
+        return formula["tex"], formula["display"]
 
     def collect(self, page, html: str) -> None:
         """Note the formulas of a rendered page; they are put in place by render_all."""

@@ -67,15 +67,26 @@ def _file(path: Path) -> str:
         return "missing"
 
 
+def file(path: Path) -> str:
+    """A digest of one file's bytes."""
+    return _file(path)
+
+
 @functools.cache
-def loaded_code() -> str:
-    """The build's own code (every `tools` module this process has imported, and the KaTeX
-    script it runs), read once per process: the first call comes when the plugin is loaded, so it
-    is the code this process runs for as long as it lives (serve's rebuilds included)."""
+def _loaded() -> dict[str, str]:
     files = {name: module.__file__ for name, module in sorted(sys.modules.items())
              if name.startswith("tools.") and getattr(module, "__file__", None)}
     files["katex_render.cjs"] = str(ROOT / "tools" / "katex_render.cjs")
-    return digest({name: _file(Path(path)) for name, path in files.items()})
+    return {name: _file(Path(path)) for name, path in files.items()}
+
+
+def loaded_code(modules: tuple[str, ...] | None = None) -> str:
+    """The build's own code (every `tools` module this process has imported, and the KaTeX
+    script it runs; or only those modules), read once per process: the plugin's first call comes
+    when it is loaded, so it is the code this process runs for as long as it lives (serve's
+    rebuilds included). A worker's first call comes when it runs the task that asks."""
+    found = _loaded()
+    return digest(found if modules is None else {name: found.get(name, "missing") for name in modules})
 
 
 def _tokens(path: Path) -> bytes:
@@ -123,6 +134,11 @@ def site(config, environment_key: str) -> str:
     return digest({"environment": environment_key, "code": loaded_code(),
                    "files": {str(p): _file(p) for p in files},
                    "config": repr((config.docs_dir, config.site_url, config.use_directory_urls, config.edit_uri))})
+
+
+def rendered_run(run_key: str, outputs: list[str] | None) -> str:
+    """A replayed page's run, as its render depends on it: the run's key and what it printed."""
+    return digest({"run": run_key, "outputs": outputs})
 
 
 def rendered(site_key: str, markdown: str, meta, page: str, url: str, run: str, files) -> str:

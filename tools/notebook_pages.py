@@ -18,6 +18,7 @@ import shutil
 import tempfile
 from concurrent.futures import Future
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
@@ -31,9 +32,14 @@ from tools.chapter import Chapter
 from tools.notebook import chapter_notebook, dumps
 from tools.page_cache import Warnings, cache_render, rendered
 from tools.wheel import with_install_line
-from tools.workers import NOTEBOOK_LIMIT, Pool
+
+if TYPE_CHECKING:
+    from tools.workers import Pool
 
 log = logging.getLogger("mkdocs.plugins.literate")
+NOTEBOOK_LIMIT = 300.0  # seconds a worker may take to convert one notebook page
+# The code a worker converts a notebook page with: its page is stored only when the build loaded the same.
+CONVERTING = ("tools.notebook_pages", "tools.page_cache", "tools.upstream")
 
 CHAPTERS = "chapters/"
 NOTEBOOKS = "notebooks/"
@@ -57,7 +63,6 @@ if importlib.util.find_spec("literate") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", {requirement!r}], check=True)"""
 
 
-_written: dict[str, str] = {}
 
 
 def with_notebooks(nav: list | None) -> list | None:
@@ -94,23 +99,17 @@ def notebook_uri(chapter_uri: str) -> str:
 
 def notebook_text(model: Chapter, name: str, outputs: dict[int, str], requirement: str) -> str:
     """The chapter's notebook, with these outputs, as the .ipynb file's text."""
-    preface = PREFACE.format(source=name)
-    key = keys.digest({"text": model.text, "offset": model.offset, "outputs": sorted(outputs.items()), "preface": preface,
-                  "requirement": requirement})
-    if key not in _written:  # the same chapter and outputs make the same notebook: build it once per process
-        if len(_written) >= 64:
-            del _written[next(iter(_written))]  # the oldest
-        setup = SETUP.format(requirement=requirement)
-        notebook = chapter_notebook(model, outputs, preface, setup, lambda text: with_install_line(text, requirement))
-        _written[key] = dumps(notebook)
-    return _written[key]
+    notebook = chapter_notebook(model, outputs, PREFACE.format(source=name), SETUP.format(requirement=requirement),
+                                lambda text: with_install_line(text, requirement))
+    return dumps(notebook)
 
 
 def convert(path: str, options: dict) -> dict | None:
     """In a worker process: the notebook page of the notebook file at path, as mkdocs-jupyter's
     render with these options makes it, in the form the render cache stores a page; None when that
     render must be left to do it. The build fits it to the site when it takes it (`fit_content`,
-    whose style sheet is then parsed once, in the build's process, not once per worker)."""
+    whose style sheet is then parsed once, in the build's process, not once per worker). With it,
+    the digest of the code that converted it (`CONVERTING`, as this worker loaded it)."""
     warnings = Warnings()
     logging.getLogger("mkdocs").addHandler(warnings)
     try:
@@ -120,7 +119,7 @@ def convert(path: str, options: dict) -> dict | None:
     if made is None or warnings.count:  # a warning is the build's to report: the page converts there
         return None
     body, toc_tokens, title = made
-    return rendered(body, get_toc(toc_tokens), title)
+    return {"render": rendered(body, get_toc(toc_tokens), title), "code": keys.loaded_code(CONVERTING)}
 
 
 class Notebooks:
@@ -132,7 +131,6 @@ class Notebooks:
         self.folder = Path(tempfile.mkdtemp(prefix="site-notebooks-"))
         self.requirement = ""  # what pip installs the package from the site with (set with the wheel)
         self.from_workers: dict[str, Future] = {}  # notebook src_uri -> its conversion by a worker (`convert`)
-        self.converted_in_workers = 0  # how many of this build's notebook pages a worker converted
 
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -146,13 +144,14 @@ class Notebooks:
 
     def write(self, model: Chapter, name: str, src_uri: str, outputs: dict[int, str], options: dict,
               pool: Pool | None = None) -> None:
-        """Write the chapter's notebook; with a pool of workers (a parallel build), hand them the
+        """Write the chapter's notebook; with a pool of workers (a build whose pages ran), hand them the
         conversion of its notebook page unless the cache has it. options: mkdocs-jupyter's."""
         text = notebook_text(model, name, outputs, self.requirement)
         uri = notebook_uri(src_uri)
         write_atomic(self.folder / uri, text)
         if pool is not None and self.store.load(KIND, uri, keys.notebook(self.site_key, text, options)) is None:
-            self.from_workers[uri] = pool.submit("notebook", (str(self.folder / uri), options), NOTEBOOK_LIMIT, uri)
+            self.from_workers[uri] = pool.submit("tools.notebook_pages:convert", (str(self.folder / uri), options),
+                                                 NOTEBOOK_LIMIT, uri)
 
     def _converted(self, src_uri: str) -> dict | None:
         """The notebook page's render, fitted to the site, when a worker converted it (waiting for
@@ -161,14 +160,14 @@ class Notebooks:
         if future is None:
             return None
         try:
-            render = future.result(timeout=NOTEBOOK_LIMIT * 2)
+            converted = future.result(timeout=NOTEBOOK_LIMIT * 2)
         except Exception as error:  # the worker failed or the build is ending: MkDocs converts the page, and reports what fails
             log.info("%s: a worker could not convert it (%s); MkDocs converts it", src_uri, error)
             return None
-        if render is not None:
-            self.converted_in_workers += 1
-            render["content"] = fit_content(render["content"])
-        return render
+        if converted is None or converted["code"] != keys.loaded_code(CONVERTING):
+            return None  # a conversion MkDocs must make, or one made by code this build does not run
+        converted["render"]["content"] = fit_content(converted["render"]["content"])
+        return converted["render"]
 
     def cache_rendering(self, page, plugin_config: dict) -> None:
         """Make mkdocs-jupyter's render of a notebook page fit the site (`fit_content`), and cache

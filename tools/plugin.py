@@ -101,6 +101,9 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         if jobs is not None and jobs < 1:
             raise PluginError(f"plugins.literate.jobs (JOBS) is {jobs}: give a positive number of workers (1: one)")
         self.jobs = jobs or workers.cores()
+        timeout = self.config.block_timeout
+        if isinstance(timeout, bool) or not 0 < timeout < float("inf"):
+            raise PluginError(f"plugins.literate.block_timeout is {timeout!r}: give a positive number of seconds")
         self.shard = parse_shard(self.config.shard)
         upstream.use_formatter(("python", "py"), self._format)
         self.rule = chapter.ExecRule(frozenset(config.plugins["markdown-exec"].config.languages))
@@ -176,7 +179,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
             lines[n] = f'{line.rstrip()} session="{name}" id="{name}:{block.line}"'
         markdown = wheel.with_install_line("\n".join(lines), build.notebooks.requirement)
         replayed = plan.replay is not None or not plan.blocks
-        run = keys.digest({"run": plan.key, "outputs": plan.replay}) if replayed else None
+        run = keys.rendered_run(plan.key, plan.replay) if replayed else None
         build.renders.wrap(page, markdown, run, files, lambda: build.runner.replayed(name))
         return markdown
 

@@ -155,10 +155,10 @@ def convert_notebook(path: str, options: dict) -> tuple[str, list, str] | None:
 
 @_reach("mkdocs-jupyter's conversion, made in a worker process", "mkdocs-jupyter", "0.26.3", """
     A cold build converts every chapter's notebook, the largest part of its serial time; in a
-    parallel build the workers convert the notebook pages (tools/parallel.py). The
+    build with workers, they convert the notebook pages (tools/workers.py). The
     plugin converts only inside a page's render, so convert_notebook makes the same calls its
     render makes: nb2html with the page's options, and _get_nb_toc_tokens for the contents and
-    title. The whole site built on every core equals the serial build (tests/test_parallel.py).""")
+    title. The site built with one worker and with two is the same (tests/test_workers.py).""")
 def _probe_convert() -> str | None:
     import ast
     import textwrap

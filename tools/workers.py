@@ -1,21 +1,27 @@
-"""Worker processes that run pages (`tools.blocks`) and convert notebook pages, while MkDocs renders.
+"""Worker processes that run tasks for the build while MkDocs renders: pages (`tools.blocks`) and
+notebook pages' conversions (`tools.notebook_pages`).
 
 Every block runs in a worker, never in the build's own process: a block's time limit then needs
-no signal (`tools.blocks.Watchdog`), and a block that does not end is ended with its process. The
-build hands a pool its tasks in the order MkDocs renders their pages; each worker takes one at a
-time. A thread of the build's process (`Pool._serve`) gives each free worker the next task and
-takes back results, and it never waits without a limit: a task whose worker has not answered in
-its limit plus `GRACE` seconds is failed and its worker killed (a block stuck in C code that
-holds the interpreter's lock could stop the watchdog). A worker that dies fails its task, and a
-new worker takes the next one. Workers are spawned, on every platform (a fresh interpreter: no
-thread or lock of the build's is inherited), and end when the build's process does.
+no signal (`tools.blocks.Watchdog`), and a block that does not end is ended with its worker and
+every process it started (each worker leads a process group of its own, on POSIX). The build
+hands a pool its tasks in the order MkDocs renders their pages; each worker takes one at a time,
+once it has started. A thread of the build's process (`Pool._serve`) gives each free worker the
+next task and takes back results, and it never waits without a limit: a task whose worker has not
+answered within its limit and `GRACE` seconds more is failed and its worker killed (a block stuck
+in C code that holds the interpreter's lock could stop the watchdog). A worker that dies fails its
+task, and a new worker takes the next one; one that dies before it could start fails them all.
+Workers are spawned, on every platform (a fresh interpreter: no thread or lock of the build's is
+inherited), and end when the build's process does.
 """
 
 from __future__ import annotations
 
-import logging
+import contextlib
+import importlib
 import multiprocessing
 import os
+import signal
+import sys
 import threading
 import time
 import traceback
@@ -27,9 +33,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 GRACE = 10.0  # seconds a worker may take past its task's limit before the build gives up on it
 STOP = 5.0  # seconds a stopping worker is given to exit before it is killed
-NOTEBOOK_LIMIT = 300.0  # seconds one notebook page's conversion may take
-
-log = logging.getLogger("mkdocs.plugins.literate")
 
 
 def cores() -> int:
@@ -44,10 +47,21 @@ class WorkerFailed(Exception):
     """A task's worker died, or did not answer within the task's limit."""
 
 
+def end_group(pid: int = 0) -> None:
+    """End a worker (0: this one) and every process its blocks started."""
+    if hasattr(os, "killpg"):
+        with contextlib.suppress(OSError):  # a worker that has not made its group yet: itself alone
+            os.killpg(pid or os.getpid(), signal.SIGKILL)
+    if not pid:
+        os._exit(3)
+    with contextlib.suppress(OSError):  # ended already
+        os.kill(pid, signal.SIGTERM if sys.platform == "win32" else signal.SIGKILL)
+
+
 def _work(connection, root: str, threads: int) -> None:
     """A worker's life: tasks from the build, one at a time, until it says stop or is gone."""
-    import sys
-
+    if hasattr(os, "setsid"):
+        os.setsid()  # its own group, so that ending it ends what its blocks started
     if root not in sys.path:
         sys.path.insert(0, root)
     from tools import blocks
@@ -58,12 +72,13 @@ def _work(connection, root: str, threads: int) -> None:
         with sending:
             connection.send(message)
 
-    watchdog = blocks.Watchdog(report)
-    watchdog.start()
-    import torch  # every page needs it: imported while the build plans its pages
+    blocks.WATCHDOG = blocks.Watchdog(report, end_group)
+    blocks.WATCHDOG.start()
+    import torch  # every page needs it
 
     torch.set_num_threads(threads)
     sys.dont_write_bytecode = True  # no .pyc in literate/, which `mkdocs serve` watches
+    report(("ready",))
     while True:
         try:
             task = connection.recv()
@@ -71,15 +86,10 @@ def _work(connection, root: str, threads: int) -> None:
             return
         if task is None:
             return
-        kind, arguments = task
+        where, arguments = task  # "module:function", and its arguments
         try:
-            if kind == "page":
-                result = blocks.run_page(watchdog, *arguments)
-            else:
-                from tools.notebook_pages import convert
-
-                result = convert(*arguments)
-            report(("done", result))
+            module, function = where.split(":")
+            report(("done", getattr(importlib.import_module(module), function)(*arguments)))
         except Exception:
             report(("error", traceback.format_exc(limit=-3)))
 
@@ -90,7 +100,13 @@ class _Worker:
         self.process = context.Process(target=_work, args=(child, str(ROOT), threads), daemon=True)
         self.process.start()
         child.close()
+        self.ready = False  # it has started and waits for tasks
         self.task: tuple[Future, float, str] | None = None  # its task's future, deadline, and what it is
+
+    def end(self) -> None:
+        end_group(self.process.pid)
+        self.process.join(STOP)
+        self.connection.close()
 
 
 class Pool:
@@ -102,67 +118,86 @@ class Pool:
         self.workers = [_Worker(self.context, self.threads) for _ in range(count)]
         self.queue: deque[tuple[Future, float, str, tuple]] = deque()
         self.lock = threading.Lock()
+        self.wake, self.waker = multiprocessing.Pipe(duplex=False)  # submit() wakes the thread
+        self.broken: str | None = None
         self.closed = False
         self.thread = threading.Thread(target=self._serve, daemon=True, name="literate-workers")
         self.thread.start()
 
-    def submit(self, kind: str, arguments: tuple, limit: float, what: str) -> Future:
-        """Run a task ("page": tools.blocks.run_page's arguments; "notebook": notebook_pages.convert's)
-        in the next free worker; its future fails with WorkerFailed when its worker does not answer
-        within limit + GRACE seconds of starting it."""
+    def submit(self, where: str, arguments: tuple, limit: float, what: str) -> Future:
+        """Run where ("module:function") with arguments in the next free worker; the future fails
+        with WorkerFailed when its worker does not answer within limit + GRACE seconds."""
         future: Future = Future()
         with self.lock:
-            self.queue.append((future, limit, what, (kind, arguments)))
+            if self.broken:
+                future.set_exception(WorkerFailed(f"{what}: {self.broken}"))
+                return future
+            self.queue.append((future, limit, what, (where, arguments)))
+        self.waker.send_bytes(b"")
         return future
 
     def _serve(self) -> None:
-        while not self.closed:
+        try:
+            while not self.closed:
+                self._step()
+        except Exception:  # a fault of the pool itself: every task fails at once, none waits for ever
             with self.lock:
-                for worker in self.workers:
-                    if worker.task is None and self.queue:
-                        future, limit, what, task = self.queue.popleft()
-                        if future.set_running_or_notify_cancel():
-                            worker.task = (future, time.monotonic() + limit + GRACE, what)
-                            try:
-                                worker.connection.send(task)
-                            except OSError:  # it died while idle: the task fails below, as if it had died running it
-                                pass
-            busy = [w for w in self.workers if w.task is not None]
-            ready = wait([w.connection for w in busy] + [w.process.sentinel for w in busy], timeout=0.1)
-            for worker in busy:
-                future, deadline, what = worker.task
-                message = None
-                if worker.connection in ready:
-                    try:
-                        message = worker.connection.recv()
-                    except (EOFError, OSError):
-                        pass
-                if message is None and worker.process.is_alive() and time.monotonic() <= deadline:
-                    continue
-                worker.task = None
-                if message is not None and message[0] == "done":
-                    future.set_result(message[1])
-                    continue
-                if message is not None:  # "error": the task raised, the worker goes on; "timeout": it ends
-                    future.set_exception(WorkerFailed(message[1]))
-                elif worker.process.is_alive():
-                    future.set_exception(WorkerFailed(f"{what}: its worker process did not answer within its "
-                                                      f"limit and {GRACE:g} s more, and was killed"))
-                else:
-                    future.set_exception(WorkerFailed(f"{what}: its worker process died (exit code "
-                                                      f"{worker.process.exitcode})"))
-                if message is None or message[0] == "timeout":
-                    self._replace(worker)
+                self.broken = "the worker pool failed:\n" + traceback.format_exc(limit=-3)
+                failed = [w.task[0] for w in self.workers if w.task] + [task[0] for task in self.queue]
+                self.queue.clear()
+            for future in failed:
+                if not future.done():
+                    future.set_exception(WorkerFailed(self.broken))
 
-    def _replace(self, worker: _Worker) -> None:
-        worker.process.kill()
-        worker.process.join(STOP)
-        worker.connection.close()
-        self.workers[self.workers.index(worker)] = _Worker(self.context, self.threads)
+    def _step(self) -> None:
+        for worker in self.workers:
+            if worker.ready and worker.task is None:
+                with self.lock:
+                    if not self.queue:
+                        break
+                    future, limit, what, task = self.queue.popleft()
+                if future.set_running_or_notify_cancel():
+                    worker.task = (future, time.monotonic() + limit + GRACE, what)
+                    try:
+                        worker.connection.send(task)
+                    except OSError:  # it died: its task fails below
+                        pass
+        ready = wait([self.wake] + [w.connection for w in self.workers] + [w.process.sentinel for w in self.workers], 1.0)
+        if self.wake in ready:
+            self.wake.recv_bytes()
+        for worker in list(self.workers):
+            message = None
+            if worker.connection in ready:
+                try:
+                    message = worker.connection.recv()
+                except (EOFError, OSError):
+                    pass
+            if message == ("ready",):
+                worker.ready = True
+                continue
+            task = worker.task
+            if message is None and worker.process.is_alive() and (task is None or time.monotonic() <= task[1]):
+                continue
+            worker.task = None
+            if task is not None and message is not None:  # "done"; "error": the task raised, the worker goes on
+                task[0].set_result(message[1]) if message[0] == "done" else task[0].set_exception(WorkerFailed(message[1]))
+                if worker.process.is_alive():
+                    continue
+            elif task is not None:
+                alive = worker.process.is_alive()
+                task[0].set_exception(WorkerFailed(
+                    f"{task[2]}: its worker process did not answer within its limit and {GRACE:g} s more, and was "
+                    f"killed" if alive else f"{task[2]}: its worker process died (exit code {worker.process.exitcode})"))
+            elif not worker.ready:
+                raise RuntimeError(f"a worker process could not start (exit code {worker.process.exitcode})")
+            if message is None or not worker.process.is_alive():
+                worker.end()
+                self.workers[self.workers.index(worker)] = _Worker(self.context, self.threads)
 
     def close(self) -> None:
         """Stop every worker: queued tasks are cancelled, running ones killed after STOP seconds."""
         self.closed = True
+        self.waker.send_bytes(b"")
         self.thread.join(STOP)
         with self.lock:
             for future, *_ in self.queue:
@@ -176,9 +211,8 @@ class Pool:
         deadline = time.monotonic() + STOP
         for worker in self.workers:
             worker.process.join(max(0.0, deadline - time.monotonic()))
-            if worker.process.is_alive():
-                worker.process.kill()
-                worker.process.join(STOP)
-            if worker.task is not None:
+            worker.end()
+            if worker.task is not None and not worker.task[0].done():
                 worker.task[0].set_exception(WorkerFailed(f"{worker.task[2]}: the build stopped"))
-            worker.connection.close()
+        self.wake.close()
+        self.waker.close()
