@@ -71,9 +71,14 @@ def build_once(name: str, env: dict | None = None) -> Path:
 
 @pytest.fixture(scope="session")
 def site() -> Path:
-    """The site, built once per test run from the working tree: a cold build, every block run. It
-    fills an empty execution cache (`site_cache`) as it goes."""
-    return build_once("site", env={"SITE_CACHE": "on", "SITE_CACHE_DIR": str(shared("site-cache"))})
+    """The site, built once per test run from the working tree: a cold build, every block run, on
+    two workers (every other test waits for it). It fills an empty execution cache (`site_cache`)
+    as it goes; a run of the suite inside a copy of the project (tests/test_adding_a_chapter.py)
+    may seed that cache first from LITERATE_TESTS_SEED_CACHE, so that only what it changed runs."""
+    seed = os.environ.get("LITERATE_TESTS_SEED_CACHE")
+    if seed and not shared("site-cache").exists():
+        shutil.copytree(seed, shared("site-cache"))
+    return build_once("site", env={"SITE_CACHE": "on", "SITE_CACHE_DIR": str(shared("site-cache")), "JOBS": "2"})
 
 
 @pytest.fixture(scope="session")

@@ -48,6 +48,7 @@ CHECKS = ["tests/test_site.py::test_every_chapter_has_its_nav_line",
 def pytest_in(workspace: Workspace, *tests: str) -> subprocess.CompletedProcess:
     """The copy's own tests, in a run of their own: its site built from the copy, not shared with this run."""
     env = {k: v for k, v in workspace.env().items() if not k.startswith(("LITERATE_TESTS_", "PYTEST_XDIST"))}
+    env["LITERATE_TESTS_SEED_CACHE"] = str(workspace.cache)  # its site replays what the copy's build ran
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", *tests],
                           cwd=workspace.root, env=env, capture_output=True, text=True, timeout=900)
 

@@ -41,15 +41,21 @@ def entries(cache: Path, kind: str) -> int:
     return len(list(folder.glob("*.json"))) if folder.is_dir() else 0
 
 
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> tuple[Path, Path, Path]:
+    """The six pages, their cold build (what every build after a kill must give) and its config file."""
+    folder = tmp_path_factory.mktemp("reference")
+    docs = write_docs(folder, PAGES)
+    built = mkdocs_build(folder / "cold", docs, nav=list(PAGES))
+    assert built.returncode == 0, built.stderr
+    return docs, folder / "cold", folder / "cold-mkdocs.yml"
+
+
 @pytest.mark.heavy
 @pytest.mark.parametrize("point", ["the first page's run stored", "half the pages stored", "pages being written"])
-def test_a_build_killed_at_any_point_leaves_a_cache_the_next_build_trusts(tmp_path, point):
-    docs = write_docs(tmp_path, PAGES)
+def test_a_build_killed_at_any_point_leaves_a_cache_the_next_build_trusts(tmp_path, point, reference):
+    docs, cold, config = reference
     cache = tmp_path / "cache"
-    # The config file mkdocs_build writes for this docs folder, built once so it exists for Popen.
-    reference = mkdocs_build(tmp_path / "cold", docs, nav=list(PAGES))
-    assert reference.returncode == 0, reference.stderr
-    config = tmp_path / "cold-mkdocs.yml"
     conditions = {
         "the first page's run stored": lambda: entries(cache, "pages") >= 1,
         "half the pages stored": lambda: entries(cache, "pages") >= 3,
@@ -72,7 +78,7 @@ def test_a_build_killed_at_any_point_leaves_a_cache_the_next_build_trusts(tmp_pa
     (cache / "pages" / ".p9.md.0123.json.tmp").write_text('{"half a')  # as a write killed midway leaves
     after = mkdocs_build(tmp_path / "after", docs, nav=list(PAGES), env={"SITE_CACHE": "on", "SITE_CACHE_DIR": str(cache)})
     assert after.returncode == 0, after.stderr
-    assert differing_files(tmp_path / "cold", tmp_path / "after") == []
+    assert differing_files(cold, tmp_path / "after") == []
     again = mkdocs_build(tmp_path / "again", docs, nav=list(PAGES), env={"SITE_CACHE": "on", "SITE_CACHE_DIR": str(cache)})
     assert "Code blocks: ran 0 page(s)" in again.stderr  # the cache the killed build left is whole now
 

@@ -109,7 +109,7 @@ class Watchdog(threading.Thread):
                 if block is not None and time.monotonic() > block[0]:
                     deadline, limit, name, path, line, result = block
                     text = timeout_message(limit, name, path, line, sys._current_frames().get(self.main))
-                    self.report(("done", {**result, "error": {"line": line, "text": text}}))
+                    self.report(("last", {**result, "error": {"line": line, "text": text}}))  # then it ends
                     self.end()
 
 

@@ -179,9 +179,9 @@ class Pool:
             if message is None and worker.process.is_alive() and (task is None or time.monotonic() <= task[1]):
                 continue
             worker.task = None
-            if task is not None and message is not None:  # "done"; "error": the task raised, the worker goes on
-                task[0].set_result(message[1]) if message[0] == "done" else task[0].set_exception(WorkerFailed(message[1]))
-                if worker.process.is_alive():
+            if task is not None and message is not None:  # "done"; "last": done, and it ends; "error": it raised
+                task[0].set_exception(WorkerFailed(message[1])) if message[0] == "error" else task[0].set_result(message[1])
+                if message[0] != "last" and worker.process.is_alive():
                     continue
             elif task is not None:
                 alive = worker.process.is_alive()
@@ -190,7 +190,7 @@ class Pool:
                     f"killed" if alive else f"{task[2]}: its worker process died (exit code {worker.process.exitcode})"))
             elif not worker.ready:
                 raise RuntimeError(f"a worker process could not start (exit code {worker.process.exitcode})")
-            if message is None or not worker.process.is_alive():
+            if message is None or message[0] == "last" or not worker.process.is_alive():
                 worker.end()
                 self.workers[self.workers.index(worker)] = _Worker(self.context, self.threads)
 
