@@ -20,7 +20,11 @@ import time
 import pytest
 
 from tests.helpers import config_for, failing_build, mkdocs_build, write_docs
-from tools import report
+from mkdocs.exceptions import PluginError
+
+from tools import chapter, report
+from tools.execution import block_timeout
+from tools.plugin import LiteratePlugin
 
 pytestmark = pytest.mark.site
 
@@ -98,18 +102,22 @@ def test_hanging_blocks_fail_within_their_limit_naming_it_and_their_line_without
 
 def test_a_timeout_that_is_not_a_positive_number_is_named_at_its_fence(tmp_path):
     for value in ["soon", "0", "-3", "inf"]:
-        folder = tmp_path / value
-        folder.mkdir()
-        log = failing_build(folder, {"index.md": f'# T\n\n```python exec="on" timeout="{value}"\nx = 1\n```\n'})
-        assert f'index.md:3: timeout="{value}" must be a positive number of seconds' in log
+        source = tmp_path / f"{value}.md"
+        source.write_text(f'# T\n\n```python exec="on" timeout="{value}"\nx = 1\n```\n', encoding="utf-8")
+        [block] = chapter.read(source, chapter.ExecRule(frozenset({"python"}))).executed
+        with pytest.raises(chapter.ChapterError, match=f'{value}.md:3: timeout="{value}" must be a positive number'):
+            block_timeout(block, 300.0)
+    (tmp_path / "build").mkdir()
+    log = failing_build(tmp_path / "build", {"index.md": '# T\n\n```python exec="on" timeout="soon"\nx = 1\n```\n'})
+    assert 'index.md:3: timeout="soon" must be a positive number of seconds' in log  # the build says so, and stops
 
 
 @pytest.mark.parametrize("value", [0, -1, True])
-def test_a_block_timeout_that_is_not_a_positive_number_fails_the_build_naming_it(tmp_path, value):
-    docs = write_docs(tmp_path, {"index.md": "# A\n"})
-    result = mkdocs_build(tmp_path / "site", docs, nav=["index.md"], plugin={"block_timeout": value})
-    assert result.returncode != 0
-    assert f"plugins.literate.block_timeout is {value!r}: give a positive number of seconds" in result.stdout + result.stderr
+def test_a_block_timeout_that_is_not_a_positive_number_is_named(value):
+    plugin = LiteratePlugin()
+    plugin.load_config({"block_timeout": value})
+    with pytest.raises(PluginError, match=f"plugins.literate.block_timeout is {value!r}: give a positive number of seconds"):
+        plugin.on_config(None)  # fails before it reads MkDocs' configuration
 
 
 def test_the_site_default_limit_is_the_plugins_and_a_fence_may_raise_it(tmp_path):

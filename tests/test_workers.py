@@ -11,7 +11,10 @@ from concurrent.futures import Future
 import pytest
 
 from tests.helpers import mkdocs_build, write_docs
+from mkdocs.exceptions import PluginError
+
 from tools import workers
+from tools.plugin import LiteratePlugin
 from tools.cache import Store
 from tools import keys
 from tools.notebook_pages import CONVERTING, Notebooks
@@ -74,12 +77,17 @@ def test_a_cached_page_costs_no_worker(tmp_path):
     assert "worker process" not in third.stderr and "replayed 3 page(s)" in third.stderr
 
 
-@pytest.mark.parametrize("value", ["0", "many"])
-def test_jobs_must_be_a_positive_number(tmp_path, value):
-    result = build(tmp_path, "run", value)
-    log = result.stdout + result.stderr
-    assert result.returncode != 0
-    assert ("give a positive number of workers" in log) if value == "0" else ("jobs" in log and "Expected type" in log)
+@pytest.mark.parametrize("value", [0, -2])
+def test_jobs_must_be_a_positive_number(value):
+    plugin = LiteratePlugin()
+    assert plugin.load_config({"jobs": value}) == ([], [])
+    with pytest.raises(PluginError, match=f"plugins.literate.jobs \\(JOBS\\) is {value}: give a positive number"):
+        plugin.on_config(None)  # fails before it reads MkDocs' configuration
+
+
+def test_jobs_must_be_a_number():
+    [(name, error)], _ = LiteratePlugin().load_config({"jobs": "many"})
+    assert name == "jobs" and "Expected type" in str(error)
 
 
 def test_cores_are_those_this_process_may_use(monkeypatch):

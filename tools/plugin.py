@@ -16,6 +16,7 @@ Each event method does one job and hands it to the module that does it:
 from __future__ import annotations
 
 import logging
+import os
 import re
 from functools import partial
 from pathlib import Path
@@ -109,7 +110,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         self.rule = chapter.ExecRule(frozenset(config.plugins["markdown-exec"].config.languages))
         repo = (self.config.repo_url or "").strip().rstrip("/")
         config.repo_url = None  # a repo_url would make the theme ask GitHub's API for statistics
-        docs = Path(config.docs_dir).relative_to(Path(config.config_file_path).parent).as_posix()
+        docs = os.path.relpath(config.docs_dir, os.path.dirname(config.config_file_path)).replace(os.sep, "/")
         config.edit_uri = f"{repo}/edit/{self.config.branch}/{docs}/" if repo else None
         config.nav = notebook_pages.with_notebooks(config.nav)
         return config
