@@ -151,7 +151,17 @@ def _svg_text(x, y, label, cls="lit-text", anchor="middle"):
             f'dominant-baseline="central">{escape(str(label))}</text>')
 
 
-# docs/chapters/drawing.md:194
+def _stepper(key, width, height, title, description, parts):
+    """A stepper figure: the SVG, a live status line and a Play button."""
+    svg = _svg_figure(width, height, title, description, "".join(parts),
+                      role="group", key=key)
+    return (f'<div class="lit-stepper" data-stepper="{key}">{svg}'
+            f'<p class="lit-status" id="{key}-status" aria-live="polite"></p>'
+            '<button type="button" class="md-button md-button--primary '
+            'lit-play" hidden="">Play</button></div>')
+
+
+# docs/chapters/drawing.md:204
 def _svg_matrix(T, x, y, marked=(), fmt="{:g}", fill=None, dark=None,
                 attrs=None, cell=CELL):
     """SVG cells for a 2-D tensor T (h, w) with its top-left corner at (x, y).
@@ -185,7 +195,7 @@ def _svg_matrix(T, x, y, marked=(), fmt="{:g}", fill=None, dark=None,
     return "".join(parts)
 
 
-# docs/chapters/drawing.md:231
+# docs/chapters/drawing.md:241
 _NEGATIVE = (33, 102, 172)
 _ZERO = (240, 240, 240)
 _POSITIVE = (178, 24, 43)
@@ -201,7 +211,7 @@ def _diverging(limit):
     return colour
 
 
-# docs/chapters/drawing.md:253
+# docs/chapters/drawing.md:263
 def heatmaps(tensors: list[torch.Tensor], names: list[str],
              title: str, fmt: str = "{:g}") -> str:
     """Tensors (h, w) side by side as heat maps on one diverging colour scale
@@ -235,7 +245,7 @@ def heatmaps(tensors: list[torch.Tensor], names: list[str],
                        "".join(parts))
 
 
-# docs/chapters/drawing.md:290
+# docs/chapters/drawing.md:300
 def log_plot(values: list[float], title: str, xlabel: str,
              ylabel: str, width: int = 420, height: int = 240) -> str:
     """An SVG line plot of positive values against 1, 2, ..., with a log10
@@ -290,7 +300,7 @@ def log_plot(values: list[float], title: str, xlabel: str,
     return _svg_figure(width, height, title, description, "".join(body))
 
 
-# docs/chapters/drawing.md:348
+# docs/chapters/drawing.md:358
 def show(html: str) -> None:
     """Display an HTML figure in Jupyter; print its HTML anywhere else (as
     the site's build needs)."""
@@ -306,7 +316,7 @@ def show(html: str) -> None:
         print(html)
 
 
-# docs/chapters/drawing.md:369
+# docs/chapters/drawing.md:379
 def volatile(markdown: str) -> str:
     """Markdown marked as differing from build to build (timings)."""
     _check_text(markdown, "volatile", "markdown", line=False)
@@ -315,7 +325,7 @@ def volatile(markdown: str) -> str:
             f"<!-- volatile -->\n\n{markdown}\n\n<!-- /volatile -->\n</div>")
 
 
-# docs/chapters/drawing.md:394
+# docs/chapters/drawing.md:404
 def _png(image, lo, hi):
     """A 2-D tensor (h, w) as a grey-scale PNG's bytes: lo black, hi white."""
     from PIL import Image
@@ -347,7 +357,7 @@ def photo_figure(images: list[torch.Tensor], captions: list[str],
     return f'<div class="lit-photos">{"".join(parts)}</div>'
 
 
-# docs/chapters/drawing.md:441
+# docs/chapters/drawing.md:451
 def _grey_image(T):
     """T (h, w) as an 8-bit grey image: its PNG's bytes, and the values a
     browser reads back from it (levels / 255)."""
@@ -438,7 +448,7 @@ def kernel_playground(image: torch.Tensor, presets: dict[str, torch.Tensor],
             "</div>")
 
 
-# docs/chapters/drawing.md:544
+# docs/chapters/drawing.md:554
 _SHAPE_AXES = ("n", "k", "p", "s", "d")
 _SHAPE_NAMES = {"n": "input size", "k": "kernel size", "p": "padding",
                 "s": "stride", "d": "dilation"}
@@ -508,7 +518,7 @@ def shape_explorer(ranges: dict[str, range], start: dict[str, int],
             f"{escape(call)}</code></pre></div></div>")
 
 
-# docs/chapters/drawing.md:625
+# docs/chapters/drawing.md:635
 def _factor(v):
     """A number in a worked sum: negative ones in parentheses, 2×(-1)."""
     return f"({v:g})" if v < 0 else f"{v:g}"
@@ -602,15 +612,10 @@ def corr2d_figure(X: torch.Tensor, K: torch.Tensor, Y: torch.Tensor,
         description += " Cells are coloured blue (negative) to red (positive)."
     longest = max(len(worked(i, j)) for i in range(oh) for j in range(ow))
     width = max(x_Y + ow * CELL + 10, 10 + 8.5 * longest)
-    svg = _svg_figure(width, sum_y + 20, title, description, "".join(parts),
-                      role="group", key=key)
-    return (f'<div class="lit-stepper" data-stepper="{key}">{svg}'
-            f'<p class="lit-status" id="{key}-status" aria-live="polite"></p>'
-            '<button type="button" class="md-button md-button--primary '
-            'lit-play" hidden="">Play</button></div>')
+    return _stepper(key, width, sum_y + 20, title, description, parts)
 
 
-# docs/chapters/drawing.md:738
+# docs/chapters/drawing.md:743
 def channels_figure(X: torch.Tensor, K: torch.Tensor, Y: torch.Tensor,
                     key: str = "channels-figure") -> str:
     """Input channels X (c_i, h, w) beside kernels K (c_o, c_i, kh, kw), one
@@ -708,12 +713,7 @@ def channels_figure(X: torch.Tensor, K: torch.Tensor, Y: torch.Tensor,
     longest = max(len(worked(o, i, j)) for o in range(c_o)
                   for i in range(oh) for j in range(ow))
     width = max(x_K + c_o * column, 10 + 8.5 * longest, 400)
-    svg = _svg_figure(width, sum_y + 20, title, description, "".join(parts),
-                      role="group", key=key)
-    return (f'<div class="lit-stepper" data-stepper="{key}">{svg}'
-            f'<p class="lit-status" id="{key}-status" aria-live="polite"></p>'
-            '<button type="button" class="md-button md-button--primary '
-            'lit-play" hidden="">Play</button></div>')
+    return _stepper(key, width, sum_y + 20, title, description, parts)
 
 
 # docs/chapters/drawing.md:850

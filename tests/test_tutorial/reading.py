@@ -8,6 +8,8 @@ import io
 import re
 from pathlib import Path
 
+import pytest
+
 from tools import chapter as chapter_model
 from tools.fold import folded
 
@@ -28,6 +30,20 @@ def run_all(model: chapter_model.Chapter) -> list[tuple[chapter_model.Block, str
             exec(compile(block.code, f"{model.path.name}:{block.line}", "exec"), namespace)
         printed.append((block, buffer.getvalue()))
     return printed
+
+
+def printed_fixture(model: chapter_model.Chapter):
+    """A module's fixture `printed`: the chapter run once, block by block (`run_all`)."""
+    @pytest.fixture(scope="module")
+    def printed():
+        return run_all(model)
+
+    return printed
+
+
+def everything(printed) -> str:
+    """All that the chapter printed, as one text."""
+    return "".join(out for _, out in printed)
 
 
 def assert_reads_as_a_lesson(model: chapter_model.Chapter, printed) -> None:

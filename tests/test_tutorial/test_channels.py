@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import re
 
-import pytest
 import torch
 
-from tests.test_tutorial.reading import assert_reads_as_a_lesson, read, run_all
+from tests.test_tutorial.reading import assert_reads_as_a_lesson, everything, printed_fixture, read
 
 MODEL = read("channels")
 
 
-@pytest.fixture(scope="module")
-def printed():
-    return run_all(MODEL)
-
-
-def everything(printed) -> str:
-    return "".join(out for _, out in printed)
+printed = printed_fixture(MODEL)
 
 
 def test_the_books_examples_and_numbers(printed):
