@@ -55,13 +55,17 @@ def shared(*parts: str) -> Path:
     return Path(os.environ[SHARED], *parts)
 
 
-def build_once(name: str, env: dict | None = None) -> Path:
-    """The site built into the run's shared folder by whichever process asks first."""
+def build_once(name: str, env: dict | None = None, seed: Path | None = None) -> Path:
+    """The site built into the run's shared folder by whichever process asks first; seed: a build
+    cache it starts from (copied into its own cache folder)."""
     root = shared(name)
     root.mkdir(parents=True, exist_ok=True)
     log = root / "build.log"
     with FileLock(root / "build.lock"):
         if not log.exists():
+            if seed is not None:
+                shutil.copytree(seed, root / "cache", dirs_exist_ok=True)
+                env = {**(env or {}), "SITE_CACHE": "on", "SITE_CACHE_DIR": str(root / "cache")}
             result = mkdocs_build(root / "site", env=env)
             write_atomic(log, f"{result.returncode}\n{result.stdout}\n{result.stderr}")
     returncode, _, output = log.read_text(encoding="utf-8").partition("\n")
@@ -89,9 +93,10 @@ def site_cache(site) -> Path:
 
 
 @pytest.fixture(scope="session")
-def published() -> Path:
-    """The site built as the workflow builds it: SITE_URL under a sub-path, REPO_URL set."""
-    return build_once("published", env=PUBLISHED)
+def published(site_cache) -> Path:
+    """The site built as the workflow builds it: SITE_URL under a sub-path, REPO_URL set. Its runs
+    are replayed from the cold `site` build's cache (a warm build equals a cold one: tests/test_cache.py)."""
+    return build_once("published", env=PUBLISHED, seed=site_cache)
 
 
 @pytest.fixture(scope="session")
