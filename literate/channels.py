@@ -20,7 +20,7 @@ def corr2d_multi_in(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     return sum(corr2d(x, k) for x, k in zip(X, K))  # (h - kh + 1, w - kw + 1)
 
 
-# docs/chapters/channels.md:98
+# docs/chapters/channels.md:99
 def corr2d_multi_in_out(X: torch.Tensor,
                         K: torch.Tensor) -> torch.Tensor:
     """Cross-correlation of X (c_i, h, w) with K (c_o, c_i, kh, kw): output
@@ -29,7 +29,7 @@ def corr2d_multi_in_out(X: torch.Tensor,
     return torch.stack([corr2d_multi_in(X, k) for k in K])
 
 
-# docs/chapters/channels.md:151
+# docs/chapters/channels.md:152
 def corr2d_multi_in_out_1x1(X: torch.Tensor,
                             K: torch.Tensor) -> torch.Tensor:
     """The 1 x 1 cross-correlation of X (c_i, h, w) with K (c_o, c_i, 1, 1),
