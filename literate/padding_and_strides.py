@@ -13,7 +13,7 @@ from literate import corr2d
 from literate.arguments import check_pad_stride_args
 
 
-# docs/chapters/padding-and-strides.md:166
+# docs/chapters/padding-and-strides.md:170
 def corr2d_pad_stride(X: torch.Tensor, K: torch.Tensor,
                       padding: int | tuple[int, int] = 0,
                       stride: int | tuple[int, int] = 1) -> torch.Tensor:
