@@ -19,6 +19,6 @@ def corr2d_pad_stride(X: torch.Tensor, K: torch.Tensor,
                       stride: int | tuple[int, int] = 1) -> torch.Tensor:
     """corr2d of X (h, w), with `padding` zeros on each side, and K (kh, kw),
     keeping every stride-th window; padding and stride: ints or pairs."""
-    (ph, pw), (sh, sw) = check_pad_stride_args(X, K, padding, stride)
-    X_padded = F.pad(X, (pw, pw, ph, ph))  # (h + 2 ph, w + 2 pw)
-    return corr2d(X_padded, K)[::sh, ::sw]  # every stride-th window
+    (pad_h, pad_w), (sh, sw) = check_pad_stride_args(X, K, padding, stride)
+    X = F.pad(X, (pad_w, pad_w, pad_h, pad_h))  # (h + 2 pad_h, w + 2 pad_w)
+    return corr2d(X, K)[::sh, ::sw]  # every stride-th window
