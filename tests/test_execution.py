@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -69,10 +70,18 @@ def processes_marked(tmp_path) -> list[int]:
 
 
 def wait_until_gone(tmp_path, seconds: float = 30) -> list[int]:
-    """Wait, up to seconds, until no marked process is left; those still there then."""
+    """Wait, up to seconds, until every marked process has exited (each watched through a pidfd,
+    which becomes readable when its process ends); those still there then."""
     deadline = time.monotonic() + seconds
-    while processes_marked(tmp_path) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    for pid in processes_marked(tmp_path):
+        try:
+            handle = os.pidfd_open(pid)
+        except ProcessLookupError:
+            continue  # ended already
+        try:
+            select.select([handle], [], [], max(0.0, deadline - time.monotonic()))
+        finally:
+            os.close(handle)
     return processes_marked(tmp_path)
 
 
@@ -136,20 +145,23 @@ def test_the_site_default_limit_is_the_plugins_and_a_fence_may_raise_it(tmp_path
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads processes from /proc")
 def test_a_build_killed_with_sigkill_leaves_no_worker_running(tmp_path):
-    docs = write_docs(tmp_path, {"index.md": '# K\n\n```python exec="on"\nopen(__import__("os").environ["STARTED"], "w").close()\n'
+    docs = write_docs(tmp_path, {"index.md": '# K\n\n```python exec="on"\nopen(__import__("os").environ["STARTED"], "w").write("x")\n'
                                              'import time\ntime.sleep(10 ** 6)\n```\n'})
     started = tmp_path / "started"
+    os.mkfifo(started)  # the block writes to it once it runs: the test waits for that, not a time
     command = [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config_for(tmp_path / "site", docs, ["index.md"])),
                "-d", str(tmp_path / "site")]
     env = {**os.environ, "SITE_CACHE": "off", "STARTED": str(started), "NO_MKDOCS_2_WARNING": "1", **marked(tmp_path)}
     build = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    reader = os.open(started, os.O_RDONLY | os.O_NONBLOCK)
     try:
         deadline = time.monotonic() + 120
-        while not started.exists():  # the block is running in a worker
+        while not os.read(reader, 1):  # the block is running in a worker once it has written
             assert build.poll() is None and time.monotonic() < deadline, "the block never started"
-            time.sleep(0.05)
+            select.select([reader], [], [], 1.0)  # wakes as soon as the block writes
         assert len(processes_marked(tmp_path)) >= 2, "no worker process was found beside the build"
     finally:
+        os.close(reader)
         build.send_signal(signal.SIGKILL)
         build.wait()
     assert not wait_until_gone(tmp_path), "workers outlived the killed build"
