@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-# A highlighted block's code element, as pymdownx.highlight writes it.
-_CODE_BLOCK = re.compile(r'(<div class="language-[\w-]+ highlight"><pre>(?:<span></span>)?)<code>')
+# A highlighted block's code element, as pymdownx.highlight writes it (and tools.upstream.notebook_body).
+_CODE_BLOCK = re.compile(r'(<div class="(?:language-[\w-]+ )?highlight"><pre>(?:<span></span>)?)<code>')
 
 
 def name_search_dialog(output: str) -> str:

@@ -24,7 +24,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
 from mkdocs.structure.toc import get_toc
 
-from tools import css_prune, upstream
+from tools import upstream
 from tools.atomic import write_atomic
 from tools import keys
 from tools.cache import Store
@@ -198,16 +198,10 @@ def _math_markup(html: str) -> str:
 
 
 def fit_content(html: str) -> str:
-    """A rendered notebook made to fit the site: math rendered at build time, only the styles it
-    uses, no scripts it does not need, keyboard access. Cached with the render: the style sheet
-    alone takes about 0.2 s to prune."""
-    # nbconvert's template loads MathJax and Mermaid from a CDN; the site turns the math into
-    # MathML at build time (tools.katex), as on the chapter pages, and draws no Mermaid diagrams.
-    html = _math_markup(upstream.without_cdn_scripts(html))
-    html = css_prune.prune_styles(html)
-    # Scrollable code must be reachable by keyboard: code cells, and code blocks in Markdown cells.
-    html = html.replace('<div class="highlight-ipynb', '<div tabindex="0" class="highlight-ipynb')
-    return html.replace('<div class="highlight"><pre>', '<div class="highlight"><pre tabindex="0">')
+    """A rendered notebook made to fit the site: its cells alone, in the site's own look (the theme's
+    code blocks and copy buttons, extra.css), and its math rendered at build time (tools.katex), as
+    on the chapter pages. Cached with the render."""
+    return _math_markup(upstream.notebook_body(html))
 
 
 def fix_page(page) -> None:

@@ -208,39 +208,63 @@ def _probe_formatters() -> str | None:
     return None if seen.get("code") == "1 + 1" else "markdown_exec.formatter no longer calls formatters[language]"
 
 
-# nbconvert's template: what a notebook page must not load ----------------------------------------
+# mkdocs-jupyter's template: the notebook, without what the template wraps it in -----------------
 
-_MATHJAX = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S)
-_MERMAID = re.compile(r'<script type="module">(?:(?!</script>).)*jp-Mermaid.*?</script>', re.S)
+_WRAPPER = '<div class="jupyter-wrapper">'
+_WRAPPER_END = "</div> <!-- jupyter-wrapper -->"
+# Its copy button, and the copy of the cell's code the button copies.
+_COPY_WIDGET = re.compile(r'<div class="zeroclipboard-container">.*?</clipboard-copy>\s*</div>\n?'
+                          r'|<div class="clipboard-copy-txt" id="[^"]*">.*?</div>\n?', re.S)
+# A highlighted code block as nbconvert writes it: a code cell's (hl-LANGUAGE) or a Markdown cell's.
+_CODE_BLOCK = re.compile(r'<div class="(?:highlight-ipynb hl-(?P<language>[\w-]+)|highlight)"><pre><span></span>(?P<code>.*?)</pre></div>', re.S)
 
 
-def without_cdn_scripts(html: str) -> str:
-    """A converted notebook less its MathJax loader and its Mermaid loader (both name a CDN)."""
-    return _MERMAID.sub("", _MATHJAX.sub("", html))
+def notebook_body(html: str) -> str:
+    """A converted notebook in the site's own markup: only its cells (the template puts its style
+    sheets, its copy buttons' script, and MathJax's and Mermaid's loaders from a CDN around them),
+    without the copy buttons that script drove, and each code block as pymdownx.highlight writes
+    one, so that the theme draws it, highlights it and gives it its own copy button."""
+    body = html[html.index(_WRAPPER) : html.rindex(_WRAPPER_END) + len(_WRAPPER_END)]
+    def code_block(match: re.Match) -> str:
+        language = f'language-{match["language"]} ' if match["language"] else ""  # a Markdown cell's: none
+        return f'<div class="{language}highlight"><pre><span></span><code>{match["code"]}</code></pre></div>'
+
+    return _CODE_BLOCK.sub(code_block, _COPY_WIDGET.sub("", body))
 
 
-@_reach("nbconvert's MathJax and Mermaid loaders, removed by their markup", "nbconvert", "7.17.2", """
-    mkdocs-jupyter's template always includes nbconvert's MathJax and Mermaid loaders, which
-    load from a CDN; neither package has an option to leave them out (custom_mathjax_url only
-    moves MathJax's). The site renders math at build time and has no Mermaid diagrams, so both
-    are cut from the converted page by their markup.""", at_build=False)
-def _probe_cdn_scripts() -> str | None:
+@_reach("mkdocs-jupyter's page: its cells kept, its wrapping and copy buttons left out", "mkdocs-jupyter", "0.26.3", """
+    mkdocs-jupyter's template puts JupyterLab's style sheets (about 600 KB, most of what a notebook
+    page cost a phone), a clipboard script and nbconvert's MathJax and Mermaid loaders (from a
+    CDN) around the notebook's cells, with no option to leave them out. The site styles the cells
+    itself (extra.css), renders math at build time and draws no Mermaid diagrams, so the page
+    keeps the cells alone, each code block in the theme's own markup.""", at_build=False)
+def _probe_notebook_body() -> str | None:
     import json
     from pathlib import Path
 
     from mkdocs_jupyter.convert import nb2html
 
-    notebook = {"cells": [{"cell_type": "markdown", "id": "a", "metadata": {}, "source": ["# A"]}], "metadata": {},
-                "nbformat": 4, "nbformat_minor": 5}
+    cells = [{"cell_type": "markdown", "id": "a", "metadata": {}, "source": ["# A\n\n```python\nx = 1\n```"]},
+             {"cell_type": "code", "id": "b", "metadata": {}, "source": ["print(1)"], "execution_count": 1,
+              "outputs": [{"output_type": "stream", "name": "stdout", "text": ["1\n"]}]}]
+    notebook = {"cells": cells, "metadata": {"language_info": {"name": "python"}}, "nbformat": 4, "nbformat_minor": 5}
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "probe.ipynb"
         path.write_text(json.dumps(notebook), encoding="utf-8")
         html = nb2html(str(path))
-    for name, pattern in (("MathJax", _MATHJAX), ("Mermaid", _MERMAID)):
-        if len(pattern.findall(html)) != 1:
-            return f"the {name} loader is no longer one block of the known markup"
-    left = re.findall(r"""(?:src|href|import)\s*[=(]?\s*["'](https?:)?//[^"']+""", without_cdn_scripts(html))
-    return f"the page still loads from another host: {left}" if left else None
+    if html.count(_WRAPPER) != 1 or html.count(_WRAPPER_END) != 1:
+        return "its cells are no longer in one jupyter-wrapper div"
+    outside = html[: html.index(_WRAPPER)] + html[html.rindex(_WRAPPER_END) + len(_WRAPPER_END) :]
+    if re.sub(r"<(style|script)\b.*?</\1>|<!--.*?-->|\s", "", outside, flags=re.S):
+        return "it puts markup other than style sheets and scripts around the cells"
+    body = notebook_body(html)
+    if len(_COPY_WIDGET.findall(html)) != 2 or "clipboard" in body:
+        return "its copy button is no longer a zeroclipboard-container and a clipboard-copy-txt"
+    if body.count('<div class="language-python highlight"><pre><span></span><code>') != 1 or \
+            body.count('<div class="highlight"><pre><span></span><code>') != 1:
+        return "its code blocks are no longer <div class=\"highlight-ipynb hl-python\"><pre><span></span>..."
+    left = re.findall(r"<script|<style|(?:src|href)=[\"']https?:", body)
+    return f"the cells still hold {left}" if left else None
 
 
 # MkDocs' serve loop: native file events instead of polling ---------------------------------------
