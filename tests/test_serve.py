@@ -111,7 +111,10 @@ def test_a_build_never_writes_the_package_and_fails_when_it_is_stale(tmp_path):
     assert result.returncode != 0
     log = result.stdout + result.stderr
     assert "literate/ does not match the chapters' #@save blocks" in log
-    assert "check_corr2d_args differs from the chapter" in log
+    assert "literate/arguments.py: differs from the chapters" in log
+    # The diff shows the package's line and the chapter's, as a removed and an added line.
+    assert any(line.lstrip().startswith("-") and OLD in line for line in log.splitlines())
+    assert any(line.lstrip().startswith("+") and NEW in line for line in log.splitlines())
     assert NEW not in workspace.path("literate/arguments.py").read_text(encoding="utf-8")
 
 

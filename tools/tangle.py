@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import difflib
 import importlib.util
 import sys
 from pathlib import Path
@@ -205,38 +206,17 @@ def stale_files(package: Path, expected: dict[Path, str]) -> list[Path]:
     return [p for p in sorted(Path(package).glob("*.py")) if p not in expected and _generated(p)]
 
 
-def _definitions(text: str) -> dict[str, str]:
-    tree = ast.parse(text)
-    found = {}
-    for node in tree.body:
-        for name, _ in _defined_names(ast.Module(body=[node], type_ignores=[])):
-            found[name] = ast.dump(node)
-    return found
-
-
 def differences(path: Path, expected: str) -> list[str]:
-    """What differs between a generated file on disk and what the chapters make of it."""
+    """What differs between a generated file on disk and what the chapters make of it: a diff."""
     where = _rel(path)
     if not path.exists():
         return [f"{where}: missing; run `make tangle`"]
     actual = path.read_text(encoding="utf-8")
     if actual == expected:
         return []
-    try:
-        have = _definitions(actual)
-    except SyntaxError as error:
-        return [f"{where}: differs from the chapters and is not valid Python ({error.msg}, line {error.lineno})"]
-    want = _definitions(expected)
-    found = []
-    for name in want:
-        if name not in have:
-            found.append(f"{where}: {name} is missing; the chapter saves it")
-        elif have[name] != want[name]:
-            found.append(f"{where}: {name} differs from the chapter")
-    found += [f"{where}: {name} is not in any chapter" for name in have if name not in want]
-    if not found:
-        found.append(f"{where}: differs from the chapters outside any definition (header, imports or comments)")
-    return [f"{line}; edit the chapter and run `make tangle`" for line in found]
+    diff = difflib.unified_diff(actual.split("\n"), expected.split("\n"), f"{where} (on disk)",
+                                f"{where} (as the chapters make it)", n=1, lineterm="")
+    return [f"{where}: differs from the chapters; edit the chapter and run `make tangle`:\n" + "\n".join(diff)]
 
 
 def check(chapter_dir: Path = CHAPTERS, package: Path = PACKAGE) -> list[str]:
