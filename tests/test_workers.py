@@ -116,7 +116,8 @@ def test_a_notebook_page_a_worker_could_not_convert_or_converted_with_other_code
     caplog.set_level(logging.INFO, logger="mkdocs")
     notebooks = Notebooks(Store(None), "site")
     try:
-        made = {"content": '<div class="highlight"><pre>made</pre></div>'}
+        cells = '<div class="jupyter-wrapper"><div class="highlight"><pre><span></span>made</pre></div></div> <!-- jupyter-wrapper -->'
+        made = {"content": "<style>.a{}</style>" + cells}
         outcomes = {"failed": workers.WorkerFailed("notebooks/failed.ipynb: its worker process died"), "left": None,
                     "made": {"render": made, "code": keys.loaded_code(CONVERTING)},
                     "other code": {"render": dict(made), "code": "another version of the build"}}
@@ -127,7 +128,8 @@ def test_a_notebook_page_a_worker_could_not_convert_or_converted_with_other_code
         renders = {name: notebooks._converted(f"notebooks/{name}.ipynb") for name in outcomes}
     finally:
         notebooks.close()
-    fitted = '<div class="highlight"><pre tabindex="0">made</pre></div>'  # fitted to the site as it is taken
+    # fitted to the site as it is taken: its cells alone, the code block the theme's
+    fitted = '<div class="jupyter-wrapper"><div class="highlight"><pre><span></span><code>made</code></pre></div></div> <!-- jupyter-wrapper -->'
     assert renders == {"failed": None, "left": None, "made": {"content": fitted}, "other code": None}
     assert "notebooks/failed.ipynb: a worker could not convert it" in caplog.text
 
