@@ -60,6 +60,9 @@ def end_group(pid: int = 0) -> None:
 
 def _work(connection, root: str, threads: int) -> None:
     """A worker's life: tasks from the build, one at a time, until it says stop or is gone."""
+    # PyTorch, when a page imports it, starts with this many threads (a worker does not import it
+    # itself: a page or a notebook conversion that does not use it does not wait for it).
+    os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(threads)
     if hasattr(os, "setsid"):
         os.setsid()  # its own group, so that ending it ends what its blocks started
     if root not in sys.path:
@@ -74,9 +77,6 @@ def _work(connection, root: str, threads: int) -> None:
 
     blocks.WATCHDOG = blocks.Watchdog(report, end_group)
     blocks.WATCHDOG.start()
-    import torch  # every page needs it
-
-    torch.set_num_threads(threads)
     sys.dont_write_bytecode = True  # no .pyc in literate/, which `mkdocs serve` watches
     report(("ready",))
     while True:
