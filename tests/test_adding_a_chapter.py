@@ -67,9 +67,9 @@ def test_a_chapter_added_by_the_readmes_path_builds_and_passes_the_sites_checks(
     assert built.returncode == 0, built.stdout + built.stderr
     assert "tensor([[4., 4.]," in (tmp_path / "site" / "chapters" / "an-added-chapter" / "index.html").read_text("utf-8")
     assert (tmp_path / "site" / "notebooks" / "an-added-chapter" / "an-added-chapter.ipynb").is_file()
-    checked = pytest_in(workspace, *CHECKS)
+    checked = pytest_in(workspace, "-v", "-v", *CHECKS)  # -q, then -v twice: a line per test
     assert checked.returncode == 0, checked.stdout[-4000:]
-    assert "an-added-chapter" in pytest_in(workspace, "--collect-only", "tests/test_notebook.py").stdout
+    assert "test_notebook_page_and_download[an-added-chapter] PASSED" in checked.stdout  # the new chapter is checked
 
     # A saved public function with no argument test: the rule fails, naming it, where it is saved,
     # and what to add where.
