@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import CHAPTER, failing_build
+from tests.helpers import CHAPTER, failing_build, mkdocs_build, write_docs
 from tools import chapter
 from tools.chapter import ChapterError
 from tools.fold import check, folded
@@ -37,6 +37,15 @@ def test_a_fold_that_cannot_work_is_named_at_its_line(tmp_path, fence, words):
         check(model(tmp_path, f"# Page\n\nText.\n\n{fence}\nx = 1\n```\n"))
     assert "page.md:5: " in str(raised.value)
     assert words in str(raised.value)
+
+
+def test_the_fold_of_a_block_that_prints_nothing_is_a_box_of_its_own(tmp_path):
+    """With no output above it, the box is still a block of the page, not inside a paragraph."""
+    docs = write_docs(tmp_path, {"index.md": '# Page\n\nText.\n\n```python exec="on" fold="Code"\nx = 1\n```\n'})
+    built = mkdocs_build(tmp_path / "site", docs, nav=["index.md"])
+    assert built.returncode == 0, built.stderr
+    page = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert page.count('<details class="example">') == 1 and not re.search(r"<p>\s*<details", page)
 
 
 def test_a_fold_is_checked_by_the_build(tmp_path):

@@ -57,4 +57,6 @@ def format_block(base, md, **options) -> Markup:
         return base(md=md, **options)
     output = base(md=md, **{**options, "source": "", "extra": extra})
     box = f'??? example "{title}"\n\n' + textwrap.indent(code_block("python", options["code"]), "    ") + "\n"
-    return Markup(f"{output}\n{MarkdownConverter(md, update_toc=False).convert(box)}")
+    # Starting with the box when the block printed nothing: Markdown keeps HTML that starts with a
+    # block element out of a paragraph, and a line break first would put the box inside one.
+    return Markup(f"{output}\n{MarkdownConverter(md, update_toc=False).convert(box)}".lstrip())
