@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -46,7 +47,7 @@ def server(site):
     server.close()
 
 
-def test_copy_buttons_copy_exactly_the_code(browser, server):
+def test_copy_buttons_copy_exactly_the_code(browser, server, site):
     blocks = [b.code for b in chapter.read(ROOT / "docs" / "chapters" / "convolutions.md").executed]
     with Visit(browser, server.base + CHAPTER, server.origin) as visit:
         page = visit.page
@@ -60,6 +61,19 @@ def test_copy_buttons_copy_exactly_the_code(browser, server):
             buttons.nth(n).click()
             copied = page.evaluate("navigator.clipboard.readText()")
             assert copied.rstrip("\n") == blocks[n], f"copy button {n}"
+    # The notebook page's code cells are the theme's code blocks too: the same buttons copy each cell.
+    notebook = json.loads((site / "notebooks" / "convolutions" / "convolutions.ipynb").read_text(encoding="utf-8"))
+    cells = ["".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    with Visit(browser, server.base + "notebooks/convolutions/", server.origin) as visit:
+        buttons = visit.page.locator(".language-python button[data-md-type='copy']")
+        visit.mount_code_blocks()
+        assert buttons.count() == len(cells)
+        for n in [0, len(cells) // 2, len(cells) - 1]:
+            buttons.nth(n).scroll_into_view_if_needed()
+            buttons.nth(n).click()
+            # The button writes the clipboard asynchronously: wait for the cell's code to arrive.
+            visit.page.wait_for_function("code => navigator.clipboard.readText().then(text => text.replace(/\\n$/, '') === code)",
+                                         arg=cells[n], timeout=10_000)
 
 
 def test_search_finds_corr2d(browser, server):
@@ -105,8 +119,9 @@ def test_receptive_field_highlights_on_hover_and_keyboard_focus(browser, server)
 def test_every_page_loads_cleanly_and_has_no_serious_accessibility_violations(browser, published_server, published, report):
     """Every page of the site as published (under a sub-path), in the light theme at 1280 px and
     then, switched as a reader switches it (the palette toggle), in the dark theme on a 390 px phone
-    (so each theme and each width is checked once): no console error, no failed request, no request
-    to another host; axe-core finds no serious or critical violation."""
+    (so each theme and each width is checked once), with its folds open and its code blocks set up
+    (copy buttons): no console error, no failed request, no request to another host; axe-core finds
+    no serious or critical violation."""
     server = published_server
     pages = site_pages(published)
     assert len(pages) >= 6
@@ -115,6 +130,9 @@ def test_every_page_loads_cleanly_and_has_no_serious_accessibility_violations(br
     for path in pages:
         with Visit(browser, server.base + path, server.origin) as visit:
             visit.page.add_style_tag(content=SHOW_ALL)  # axe reads colours and boxes: settled, laid out
+            if path.startswith(("chapters/", "notebooks/")):  # folded code opened, every code block set up
+                visit.page.evaluate("document.querySelectorAll('.md-content details').forEach(d => { d.open = true; })")
+                visit.mount_code_blocks()
             visit.page.add_script_tag(path=str(AXE))
             backgrounds = []
             for name, toggle, expected in [("light", None, "default"), ("dark, 390 px", "Switch to dark mode", "slate")]:

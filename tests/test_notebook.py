@@ -5,6 +5,7 @@ kernel, and copied snippets in a fresh process, is tested as a reader outside a 
 from __future__ import annotations
 
 import json
+import re
 
 import nbformat
 import pytest
@@ -97,12 +98,19 @@ def built_notebook(site, name: str) -> dict:
 @pytest.mark.site
 @pytest.mark.parametrize("name", chapters())
 def test_notebook_page_and_download(site, name):
-    """Every chapter has its notebook page, with the notebook to download, as valid nbformat."""
+    """Every chapter has its notebook page, with the notebook to download, as valid nbformat. The
+    page holds the notebook's cells in the site's own markup: every code cell a code block of the
+    theme's (reachable by keyboard), none of the template's style sheets, scripts or copy buttons."""
     page = (site / "notebooks" / name / "index.html").read_text(encoding="utf-8")
     assert f'href="{name}.ipynb" download' in page
     assert (site / "notebooks" / name / f"{name}.ipynb").is_file()
-    assert "jp-Notebook" in page and "Load mathjax" not in page
-    nbformat.validate(nbformat.reads(json.dumps(built_notebook(site, name)), as_version=4))
+    notebook = built_notebook(site, name)
+    nbformat.validate(nbformat.reads(json.dumps(notebook), as_version=4))
+    cells = page[page.index('<div class="jupyter-wrapper">') : page.index("<!-- jupyter-wrapper -->")]
+    code_cells = sum(cell["cell_type"] == "code" for cell in notebook["cells"])
+    assert cells.count('<div class="language-python highlight"><pre><span></span><code tabindex="0">') == code_cells
+    assert not re.search(r'highlight-ipynb|clipboard|jp-Cell-inputWrapper" tabindex', cells)
+    assert not re.search(r'<style type="text/css"|Load mathjax|zeroclipboard', page)
 
 
 @pytest.mark.site

@@ -88,6 +88,9 @@ def test_drift_shows_the_lines_that_differ(tmp_path):
     [problem] = tangle.check(chapters, package)
     assert "demo.py: differs from the chapters; edit the chapter and run `make tangle`" in problem
     assert "\n-    return x ** 3\n+    return x * x\n" in problem  # on disk, then as the chapters make it
+    hunk = next(line for line in problem.split("\n") if line.startswith("@@"))
+    square_line = CHAPTER.split("\n").index('```python exec="on" source="above"') + 1
+    assert hunk.endswith(f"demo.md:{square_line}")  # where to edit: the chunk's chapter and fence line
 
 
 def test_drift_extra_missing_and_comment_changes(tmp_path):
@@ -117,7 +120,7 @@ def test_stale_generated_module_is_reported_and_removed(tmp_path):
     assert (package / "handwritten.py").exists()
 
 
-def test_cli_check_exits_non_zero_and_names_the_function(tmp_path, capsys):
+def test_cli_check_exits_non_zero_and_shows_the_diff(tmp_path, capsys):
     chapters, package = make_chapter(tmp_path)
     args = ["--chapters", str(chapters), "--package", str(package)]
     assert tangle.main(args) == 0

@@ -56,14 +56,16 @@ def test_a_failing_page_is_reported_at_its_line_once(tmp_path):
     runs, threads = tmp_path / "runs", tmp_path / "threads"
     pages = {**PAGES, "bad.md": f'# Bad\n\nText.\n\n```python exec="on"\nopen({str(runs)!r}, "a").write("ran\\n")\n'
                                 'y = 1 / 0\n```\n',
-             "threads.md": f'# T\n\n```python exec="on"\nimport torch\nopen({str(threads)!r}, "w").write(str(torch.get_num_threads()))\n```\n'}
+             "threads.md": f'# T\n\n```python exec="on"\nimport os, torch\n'
+                           f'open({str(threads)!r}, "w").write(f"{{torch.get_num_threads()}} {{os.environ[\'OMP_NUM_THREADS\']}}")\n```\n'}
     result = build(tmp_path, "run", 2, pages)
     assert result.returncode != 0
     log = result.stdout + result.stderr
     assert "ZeroDivisionError" in log and 'bad.md", line 7' in log  # the traceback in the chapter's lines
     assert runs.read_text() == "ran\n"  # it ran once, in its worker
     # PyTorch, imported by a page, runs on the worker's share of the cores (one thread per core in all)
-    assert threads.read_text() == str(max(1, workers.cores() // 2))
+    share = max(1, workers.cores() // 2)
+    assert threads.read_text() == f"{share} {share}"
 
 
 def test_a_cached_page_costs_no_worker(tmp_path):

@@ -107,9 +107,8 @@ def notebook_text(model: Chapter, name: str, outputs: dict[int, str], requiremen
 def convert(path: str, options: dict) -> dict | None:
     """In a worker process: the notebook page of the notebook file at path, as mkdocs-jupyter's
     render with these options makes it, in the form the render cache stores a page; None when that
-    render must be left to do it. The build fits it to the site when it takes it (`fit_content`,
-    whose style sheet is then parsed once, in the build's process, not once per worker). With it,
-    the digest of the code that converted it (`CONVERTING`, as this worker loaded it)."""
+    render must be left to do it. The build fits it to the site when it takes it (`fit_content`).
+    With it, the digest of the code that converted it (`CONVERTING`, as this worker loaded it)."""
     warnings = Warnings()
     logging.getLogger("mkdocs").addHandler(warnings)
     try:

@@ -16,6 +16,7 @@ built against the package as it is.
 from __future__ import annotations
 
 import logging
+import textwrap
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
@@ -54,7 +55,7 @@ def sync(config) -> None:
             problems = tangle.check()
             if problems:
                 raise PluginError("literate/ does not match the chapters' #@save blocks (run `make tangle`, "
-                                  "which `make build` does for you):\n  " + "\n  ".join(problems))
+                                  "which `make build` does for you):\n" + textwrap.indent("\n".join(problems), "  "))
     except ChapterError as error:
         raise PluginError(str(error)) from None
 

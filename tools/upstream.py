@@ -215,29 +215,46 @@ _WRAPPER_END = "</div> <!-- jupyter-wrapper -->"
 # Its copy button, and the copy of the cell's code the button copies.
 _COPY_WIDGET = re.compile(r'<div class="zeroclipboard-container">.*?</clipboard-copy>\s*</div>\n?'
                           r'|<div class="clipboard-copy-txt" id="[^"]*">.*?</div>\n?', re.S)
-# A highlighted code block as nbconvert writes it: a code cell's (hl-LANGUAGE) or a Markdown cell's.
-_CODE_BLOCK = re.compile(r'<div class="(?:highlight-ipynb hl-(?P<language>[\w-]+)|highlight)"><pre><span></span>(?P<code>.*?)</pre></div>', re.S)
+# A highlighted code block as nbconvert writes it, a code cell's (hl-LANGUAGE, and any classes of
+# mkdocs-jupyter's highlight_extra_classes) or a Markdown cell's; its code ends at the first </pre>.
+_CODE_BLOCK = re.compile(r'<div class="(?:highlight-ipynb hl-(?P<language>[^\s"]+)[^"]*|highlight)"><pre><span></span>'
+                         r'(?P<code>(?:(?!</pre>).)*)</pre></div>', re.S)
+# nbconvert makes every cell a tab stop; the page's own stops (code blocks, outputs that scroll,
+# links) are the ones a keyboard needs.
+_CELL_STOP = '<div class="jp-Cell-inputWrapper" tabindex="0">'
+_LEFT = ("highlight-ipynb", "clipboard", _CELL_STOP)  # what notebook_body must leave none of
 
 
 def notebook_body(html: str) -> str:
     """A converted notebook in the site's own markup: only its cells (the template puts its style
     sheets, its copy buttons' script, and MathJax's and Mermaid's loaders from a CDN around them),
-    without the copy buttons that script drove, and each code block as pymdownx.highlight writes
-    one, so that the theme draws it, highlights it and gives it its own copy button."""
+    without the copy buttons that script drove or a tab stop on every cell, and each code block as
+    pymdownx.highlight writes one, so that the theme draws it, highlights it and gives it its own
+    copy button. UpstreamChanged when the page is not made as this was written for."""
+    if _WRAPPER not in html or _WRAPPER_END not in html:
+        raise UpstreamChanged(f"{_failure_of('notebook_body')}: its cells are not in a jupyter-wrapper div")
     body = html[html.index(_WRAPPER) : html.rindex(_WRAPPER_END) + len(_WRAPPER_END)]
+
     def code_block(match: re.Match) -> str:
         language = f'language-{match["language"]} ' if match["language"] else ""  # a Markdown cell's: none
         return f'<div class="{language}highlight"><pre><span></span><code>{match["code"]}</code></pre></div>'
 
-    return _CODE_BLOCK.sub(code_block, _COPY_WIDGET.sub("", body))
+    body = _CODE_BLOCK.sub(code_block, _COPY_WIDGET.sub("", body)).replace(_CELL_STOP, '<div class="jp-Cell-inputWrapper">')
+    left = [what for what in _LEFT if what in body]
+    if left:
+        raise UpstreamChanged(f"{_failure_of('notebook_body')}: the page still holds {left}")
+    return body
 
 
-@_reach("mkdocs-jupyter's page: its cells kept, its wrapping and copy buttons left out", "mkdocs-jupyter", "0.26.3", """
+_NOTEBOOK_WHY = """
     mkdocs-jupyter's template puts JupyterLab's style sheets (about 600 KB, most of what a notebook
     page cost a phone), a clipboard script and nbconvert's MathJax and Mermaid loaders (from a
     CDN) around the notebook's cells, with no option to leave them out. The site styles the cells
-    itself (extra.css), renders math at build time and draws no Mermaid diagrams, so the page
-    keeps the cells alone, each code block in the theme's own markup.""", at_build=False)
+    itself (extra.css, which relies on nbconvert's cell classes), renders math at build time and
+    draws no Mermaid diagrams, so the page keeps the cells alone, each code block in the theme's
+    own markup."""
+
+
 def _probe_notebook_body() -> str | None:
     import json
     from pathlib import Path
@@ -257,14 +274,27 @@ def _probe_notebook_body() -> str | None:
     outside = html[: html.index(_WRAPPER)] + html[html.rindex(_WRAPPER_END) + len(_WRAPPER_END) :]
     if re.sub(r"<(style|script)\b.*?</\1>|<!--.*?-->|\s", "", outside, flags=re.S):
         return "it puts markup other than style sheets and scripts around the cells"
+    if len(_COPY_WIDGET.findall(html)) != 2 or html.count(_CELL_STOP) != 2:
+        return "its copy button is no longer a zeroclipboard-container and a clipboard-copy-txt, or cells no tab stops"
     body = notebook_body(html)
-    if len(_COPY_WIDGET.findall(html)) != 2 or "clipboard" in body:
-        return "its copy button is no longer a zeroclipboard-container and a clipboard-copy-txt"
     if body.count('<div class="language-python highlight"><pre><span></span><code>') != 1 or \
             body.count('<div class="highlight"><pre><span></span><code>') != 1:
         return "its code blocks are no longer <div class=\"highlight-ipynb hl-python\"><pre><span></span>..."
+    for needed in ("jp-InputPrompt", "jp-OutputPrompt", "jp-RenderedText", 'jp-OutputArea-output" data-mime-type="text/plain" tabindex="0"'):
+        if needed not in body:
+            return f"its cells no longer have {needed!r}, which extra.css styles (an output that scrolls needs its tab stop)"
     left = re.findall(r"<script|<style|(?:src|href)=[\"']https?:", body)
     return f"the cells still hold {left}" if left else None
+
+
+# One probe, two packages: mkdocs-jupyter's template wraps the cells that nbconvert's template makes.
+_reach("mkdocs-jupyter's page: its cells kept, its wrapping and copy buttons left out", "mkdocs-jupyter", "0.26.3",
+       _NOTEBOOK_WHY, at_build=False)(_probe_notebook_body)
+_reach("nbconvert's cells, restyled by the site", "nbconvert", "7.17.2", _NOTEBOOK_WHY, at_build=False)(_probe_notebook_body)
+
+
+def _failure_of(function: str) -> str:
+    return f"{function} (tools/upstream.py), for mkdocs-jupyter {installed('mkdocs-jupyter')} and nbconvert {installed('nbconvert')}"
 
 
 # MkDocs' serve loop: native file events instead of polling ---------------------------------------
