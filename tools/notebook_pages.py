@@ -143,12 +143,14 @@ class Notebooks:
 
     def write(self, model: Chapter, name: str, src_uri: str, outputs: dict[int, str], options: dict,
               pool: Pool | None = None) -> None:
-        """Write the chapter's notebook; with a pool of workers (a build whose pages ran), hand them the
-        conversion of its notebook page unless the cache has it. options: mkdocs-jupyter's."""
+        """Write the chapter's notebook; with a pool of several workers (a build whose pages ran), hand
+        them the conversion of its notebook page unless the cache has it. A lone worker (one page to
+        run) is not given it: it would import nbconvert to convert, after its page, what the build's
+        process converts at once. options: mkdocs-jupyter's."""
         text = notebook_text(model, name, outputs, self.requirement)
         uri = notebook_uri(src_uri)
         write_atomic(self.folder / uri, text)
-        if pool is not None and self.store.load(KIND, uri, keys.notebook(self.site_key, text, options)) is None:
+        if pool is not None and len(pool.workers) > 1 and self.store.load(KIND, uri, keys.notebook(self.site_key, text, options)) is None:
             self.from_workers[uri] = pool.submit("tools.notebook_pages:convert", (str(self.folder / uri), options),
                                                  NOTEBOOK_LIMIT, uri)
 
