@@ -1,12 +1,10 @@
 """tools/workers.py: pages run on several workers give the one-worker build's site, byte for byte;
-a failing page is reported at its file:line, once; a cached page costs no worker; a notebook page a
-worker could not convert is converted by MkDocs; the pool never waits for a worker without a limit."""
+a failing page is reported at its file:line, once; a cached page costs no worker; the pool never
+waits for a worker without a limit."""
 
 from __future__ import annotations
 
-import logging
 import os
-from concurrent.futures import Future
 
 import pytest
 
@@ -16,8 +14,6 @@ from mkdocs.exceptions import PluginError
 from tools import workers
 from tools.plugin import LiteratePlugin
 from tools.cache import Store
-from tools import keys
-from tools.notebook_pages import CONVERTING, Notebooks
 from tools.workspace import differing_files
 
 pytestmark = pytest.mark.site
@@ -115,28 +111,6 @@ def test_a_task_whose_worker_never_answers_fails_after_its_limit_and_the_pool_go
     finally:
         pool.close()
     assert all(not worker.process.is_alive() for worker in pool.workers)
-
-
-def test_a_notebook_page_a_worker_could_not_convert_or_converted_with_other_code_is_converted_by_mkdocs(caplog):
-    caplog.set_level(logging.INFO, logger="mkdocs")
-    notebooks = Notebooks(Store(None), "site")
-    try:
-        cells = '<div class="jupyter-wrapper"><div class="highlight"><pre><span></span>made</pre></div></div> <!-- jupyter-wrapper -->'
-        made = {"content": "<style>.a{}</style>" + cells}
-        outcomes = {"failed": workers.WorkerFailed("notebooks/failed.ipynb: its worker process died"), "left": None,
-                    "made": {"render": made, "code": keys.loaded_code(CONVERTING)},
-                    "other code": {"render": dict(made), "code": "another version of the build"}}
-        for name, outcome in outcomes.items():
-            future = Future()
-            future.set_exception(outcome) if isinstance(outcome, Exception) else future.set_result(outcome)
-            notebooks.from_workers[f"notebooks/{name}.ipynb"] = future
-        renders = {name: notebooks._converted(f"notebooks/{name}.ipynb") for name in outcomes}
-    finally:
-        notebooks.close()
-    # fitted to the site as it is taken: its cells alone, the code block the theme's
-    fitted = '<div class="jupyter-wrapper"><div class="highlight"><pre><span></span><code>made</code></pre></div></div> <!-- jupyter-wrapper -->'
-    assert renders == {"failed": None, "left": None, "made": {"content": fitted}, "other code": None}
-    assert "notebooks/failed.ipynb: a worker could not convert it" in caplog.text
 
 
 def test_a_run_is_stored_only_when_its_worker_ran_the_code_the_build_keys_on(tmp_path):

@@ -80,13 +80,11 @@ def _loaded() -> dict[str, str]:
     return {name: _file(Path(path)) for name, path in files.items()}
 
 
-def loaded_code(modules: tuple[str, ...] | None = None) -> str:
+def loaded_code() -> str:
     """The build's own code (every `tools` module this process has imported, and the KaTeX
-    script it runs; or only those modules), read once per process: the plugin's first call comes
-    when it is loaded, so it is the code this process runs for as long as it lives (serve's
-    rebuilds included). A worker's first call comes when it runs the task that asks."""
-    found = _loaded()
-    return digest(found if modules is None else {name: found.get(name, "missing") for name in modules})
+    script it runs), read once per process: the plugin's first call comes when it is loaded, so it
+    is the code this process runs for as long as it lives (serve's rebuilds included)."""
+    return digest(_loaded())
 
 
 def _tokens(path: Path) -> bytes:

@@ -4,25 +4,19 @@ Every chapter in ``docs/chapters/`` is also offered as ``notebooks/<name>.ipynb`
 chapter and the outputs its page recorded in the same build (the chapter runs once per build).
 mkdocs-jupyter renders it with nbconvert; that rendering is cached by the notebook's bytes, the
 plugin's options, the environment and the build's code, so an unchanged notebook is not converted
-again. Where the build has workers (`tools.workers`), they convert the notebook pages the cache
-lacks (`convert`, handed over by `Notebooks.write` as soon as the chapter has run), from the very
-file MkDocs would convert, while MkDocs renders the other pages. A chapter's notebook page needs
-no line of its own in mkdocs.yml: `with_notebooks` lists it under "Notebooks" in the navigation.
+again. A chapter's notebook page needs no line of its own in mkdocs.yml: `with_notebooks` lists
+it under "Notebooks" in the navigation.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 import shutil
 import tempfile
-from concurrent.futures import Future
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
-from mkdocs.structure.toc import get_toc
 
 from tools import upstream
 from tools.atomic import write_atomic
@@ -30,16 +24,9 @@ from tools import keys
 from tools.cache import Store
 from tools.chapter import Chapter
 from tools.notebook import chapter_notebook, dumps
-from tools.page_cache import Warnings, cache_render, rendered
+from tools.page_cache import cache_render
 from tools.wheel import with_install_line
 
-if TYPE_CHECKING:
-    from tools.workers import Pool
-
-log = logging.getLogger("mkdocs.plugins.literate")
-NOTEBOOK_LIMIT = 300.0  # seconds a worker may take to convert one notebook page
-# The code a worker converts a notebook page with: its page is stored only when the build loaded the same.
-CONVERTING = ("tools.notebook_pages", "tools.page_cache", "tools.upstream")
 
 CHAPTERS = "chapters/"
 NOTEBOOKS = "notebooks/"
@@ -104,23 +91,6 @@ def notebook_text(model: Chapter, name: str, outputs: dict[int, str], requiremen
     return dumps(notebook)
 
 
-def convert(path: str, options: dict) -> dict | None:
-    """In a worker process: the notebook page of the notebook file at path, as mkdocs-jupyter's
-    render with these options makes it, in the form the render cache stores a page; None when that
-    render must be left to do it. The build fits it to the site when it takes it (`fit_content`).
-    With it, the digest of the code that converted it (`CONVERTING`, as this worker loaded it)."""
-    warnings = Warnings()
-    logging.getLogger("mkdocs").addHandler(warnings)
-    try:
-        made = upstream.convert_notebook(path, options)
-    finally:
-        logging.getLogger("mkdocs").removeHandler(warnings)
-    if made is None or warnings.count:  # a warning is the build's to report: the page converts there
-        return None
-    body, toc_tokens, title = made
-    return {"render": rendered(body, get_toc(toc_tokens), title), "code": keys.loaded_code(CONVERTING)}
-
-
 class Notebooks:
     """Where one build writes its notebooks, and the cache of their rendered pages."""
 
@@ -129,7 +99,6 @@ class Notebooks:
         self.site_key = site_key
         self.folder = Path(tempfile.mkdtemp(prefix="site-notebooks-"))
         self.requirement = ""  # what pip installs the package from the site with (set with the wheel)
-        self.from_workers: dict[str, Future] = {}  # notebook src_uri -> its conversion by a worker (`convert`)
 
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -141,34 +110,9 @@ class Notebooks:
             # abs_src_path, which a File.generated would lose in the wrapper.
             files.append(File(notebook_uri(chapter.src_uri), str(self.folder), config.site_dir, config.use_directory_urls))
 
-    def write(self, model: Chapter, name: str, src_uri: str, outputs: dict[int, str], options: dict,
-              pool: Pool | None = None) -> None:
-        """Write the chapter's notebook; with a pool of several workers (a build whose pages ran), hand
-        them the conversion of its notebook page unless the cache has it. A lone worker (one page to
-        run) is not given it: it would import nbconvert to convert, after its page, what the build's
-        process converts at once. options: mkdocs-jupyter's."""
-        text = notebook_text(model, name, outputs, self.requirement)
-        uri = notebook_uri(src_uri)
-        write_atomic(self.folder / uri, text)
-        if pool is not None and len(pool.workers) > 1 and self.store.load(KIND, uri, keys.notebook(self.site_key, text, options)) is None:
-            self.from_workers[uri] = pool.submit("tools.notebook_pages:convert", (str(self.folder / uri), options),
-                                                 NOTEBOOK_LIMIT, uri)
-
-    def _converted(self, src_uri: str) -> dict | None:
-        """The notebook page's render, fitted to the site, when a worker converted it (waiting for
-        it); else None."""
-        future = self.from_workers.pop(src_uri, None)
-        if future is None:
-            return None
-        try:
-            converted = future.result(timeout=NOTEBOOK_LIMIT * 2)
-        except Exception as error:  # the worker failed or the build is ending: MkDocs converts the page, and reports what fails
-            log.info("%s: a worker could not convert it (%s); MkDocs converts it", src_uri, error)
-            return None
-        if converted is None or converted["code"] != keys.loaded_code(CONVERTING):
-            return None  # a conversion MkDocs must make, or one made by code this build does not run
-        converted["render"]["content"] = fit_content(converted["render"]["content"])
-        return converted["render"]
+    def write(self, model: Chapter, name: str, src_uri: str, outputs: dict[int, str]) -> None:
+        """Write the chapter's notebook, with the outputs its page showed."""
+        write_atomic(self.folder / notebook_uri(src_uri), notebook_text(model, name, outputs, self.requirement))
 
     def cache_rendering(self, page, plugin_config: dict) -> None:
         """Make mkdocs-jupyter's render of a notebook page fit the site (`fit_content`), and cache
@@ -185,7 +129,7 @@ class Notebooks:
 
         upstream.replace_render(page, fitted)
         key = keys.notebook(self.site_key, path.read_text(encoding="utf-8"), plugin_config)
-        cache_render(page, self.store, KIND, key, made=self._converted(page.file.src_uri))
+        cache_render(page, self.store, KIND, key)
 
 
 def _math_markup(html: str) -> str:

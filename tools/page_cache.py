@@ -37,15 +37,12 @@ def _toc_tokens(toc) -> list[dict]:
     return [{"level": a.level, "id": a.id, "name": a.title, "children": _toc_tokens(a.children)} for a in toc]
 
 
-def rendered(content: str, toc, title: str | None, anchors: set[str] | None = None, links: dict | None = None) -> dict:
-    """What a page's render sets, as JSON: as the cache stores it and `_restore` puts it back."""
-    return {"content": content, "toc": _toc_tokens(toc), "title": title,
-            "anchors": None if anchors is None else sorted(anchors),
-            "links": None if links is None else {f.src_uri: dict(v) for f, v in links.items()}}
-
-
 def _capture(page) -> dict:
-    return rendered(page.content, page.toc, page.title, page.present_anchor_ids, getattr(page, "links_to_anchors", None))
+    """What a page's render set, as JSON: as the cache stores it and `_restore` puts it back."""
+    links = getattr(page, "links_to_anchors", None)
+    return {"content": page.content, "toc": _toc_tokens(page.toc), "title": page.title,
+            "anchors": None if page.present_anchor_ids is None else sorted(page.present_anchor_ids),
+            "links": None if links is None else {f.src_uri: dict(v) for f, v in links.items()}}
 
 
 def _restore(page, files, state: dict) -> None:
@@ -58,19 +55,16 @@ def _restore(page, files, state: dict) -> None:
         page.links_to_anchors = {files.get_file_from_path(uri): links for uri, links in state["links"].items()}
 
 
-def cache_render(page, store: Store, kind: str, key: str | None, on_hit=lambda: None, made: dict | None = None) -> None:
+def cache_render(page, store: Store, kind: str, key: str | None, on_hit=lambda: None) -> None:
     """Serve page.render from the cache under key when possible; store a render that logged no warning.
 
     key None: render as usual, store nothing (a page whose blocks really run renders them).
-    on_hit is called when the cache is used. made: the page's render, made elsewhere in this build
-    (`rendered`), used as the cache's would be, and stored.
+    on_hit is called when the cache is used.
     """
-    if key is None or (made is None and store.folder is None):
+    if key is None or store.folder is None:
         return
     name = page.file.src_uri
-    entry = made if made is not None else store.load(kind, name, key)
-    if made is not None:
-        store.save(kind, name, key, made)
+    entry = store.load(kind, name, key)
 
     def cached(render):
         def cached_render(config, files) -> None:

@@ -191,7 +191,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
             model, name = build.models[page.file.src_uri]
             outputs = build.runner.finish(name)
             if notebook_pages.is_chapter(page.file.src_uri):
-                build.notebooks.write(model, name, page.file.src_uri, outputs, _jupyter_options(config), build.runner.pool)
+                build.notebooks.write(model, name, page.file.src_uri, outputs)
         if page.file.src_uri.startswith(notebook_pages.NOTEBOOKS):
             notebook_pages.fix_page(page)
         build.math.collect(page, html)

@@ -132,52 +132,6 @@ def _probe_jupyter_render() -> str | None:
     return None
 
 
-# The keyword arguments mkdocs-jupyter's render passes to nb2html, each from its option of the
-# same name (execute: unless execute_ignore matches the page).
-_NB2HTML = ("execute", "kernel_name", "theme", "allow_errors", "show_input", "no_input", "no_prompt",
-            "remove_tag_config", "highlight_extra_classes", "include_requirejs", "custom_mathjax_url")
-
-
-def convert_notebook(path: str, options: dict) -> tuple[str, list, str] | None:
-    """What mkdocs-jupyter's render of a notebook page sets, made outside MkDocs (in a worker
-    process): the page's HTML, its table of contents as tokens, and its title. None where that
-    render would do more than convert (run the notebook, use its own cache) or would leave the
-    title to MkDocs; the page is then converted by MkDocs as usual."""
-    from mkdocs_jupyter import convert
-    from mkdocs_jupyter.plugin import _get_nb_toc_tokens
-
-    if options["execute"] or options["cache"] or options["ignore_h1_titles"]:
-        return None
-    body = convert.nb2html(path, **{name: options[name] for name in _NB2HTML})
-    toc_tokens, title = _get_nb_toc_tokens(path, options["toc_depth"])
-    return None if title is None else (body, toc_tokens, title)
-
-
-@_reach("mkdocs-jupyter's conversion, made in a worker process", "mkdocs-jupyter", "0.26.3", """
-    A cold build converts every chapter's notebook, the largest part of its serial time; in a
-    build with workers, they convert the notebook pages (tools/workers.py). The
-    plugin converts only inside a page's render, so convert_notebook makes the same calls its
-    render makes: nb2html with the page's options, and _get_nb_toc_tokens for the contents and
-    title. The site built with one worker and with two is the same (tests/test_workers.py).""")
-def _probe_convert() -> str | None:
-    import ast
-    import textwrap
-
-    from mkdocs_jupyter.plugin import Plugin
-
-    tree = ast.parse(textwrap.dedent(inspect.getsource(Plugin.on_pre_page)))
-    calls = {node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", ""): node
-             for node in ast.walk(tree) if isinstance(node, ast.Call)}
-    if "nb2html" not in calls or "_get_nb_toc_tokens" not in calls:
-        return "its render no longer calls convert.nb2html and _get_nb_toc_tokens"
-    passed = tuple(keyword.arg for keyword in calls["nb2html"].keywords)
-    if sorted(passed) != sorted(_NB2HTML):
-        return f"its render now passes nb2html {passed}"
-    if "self.title = title" not in inspect.getsource(Plugin.on_pre_page):
-        return "its render no longer sets the page's title from the notebook's"
-    return None
-
-
 # markdown-exec: the build's formatter for Python blocks ------------------------------------------
 
 

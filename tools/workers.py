@@ -1,5 +1,5 @@
-"""Worker processes that run tasks for the build while MkDocs renders: pages (`tools.blocks`) and
-notebook pages' conversions (`tools.notebook_pages`).
+"""Worker processes that run tasks for the build while MkDocs renders: the pages that must run
+(`tools.blocks`).
 
 Every block runs in a worker, never in the build's own process: a block's time limit then needs
 no signal (`tools.blocks.Watchdog`), and a block that does not end is ended with its worker and
@@ -61,7 +61,7 @@ def end_group(pid: int = 0) -> None:
 def _work(connection, root: str, threads: int) -> None:
     """A worker's life: tasks from the build, one at a time, until it says stop or is gone."""
     # PyTorch, when a page imports it, starts with this many threads (a worker does not import it
-    # itself: a page or a notebook conversion that does not use it does not wait for it).
+    # itself: a page that does not use it does not wait for it).
     os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(threads)
     if hasattr(os, "setsid"):
         os.setsid()  # its own group, so that ending it ends what its blocks started
