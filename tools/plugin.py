@@ -156,7 +156,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
 
     @event_priority(-100)  # after mkdocs-jupyter has set up the notebook page's rendering
     def on_pre_page(self, page, *, config, files):
-        """A notebook page: its render, fitted to the site and cached, or converted by a worker."""
+        """A notebook page: its render, fitted to the site and cached."""
         if page.file.src_uri.startswith(notebook_pages.NOTEBOOKS):
             self.build.notebooks.cache_rendering(page, _jupyter_options(config))
         return page
