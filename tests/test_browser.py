@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
 
@@ -47,6 +48,15 @@ def server(site):
     server.close()
 
 
+def wait_for_clipboard(page, code: str, what: str) -> None:
+    """A copy button writes the clipboard asynchronously: wait until it holds code (a trailing line
+    break aside); fail after 10 s, showing what it holds."""
+    deadline = time.monotonic() + 10
+    while (copied := page.evaluate("navigator.clipboard.readText()").rstrip("\n")) != code:
+        assert time.monotonic() < deadline, f"{what}: the clipboard holds {copied[:200]!r}"
+        page.evaluate(NEXT_FRAME)
+
+
 def test_copy_buttons_copy_exactly_the_code(browser, server, site):
     blocks = [b.code for b in chapter.read(ROOT / "docs" / "chapters" / "convolutions.md").executed]
     with Visit(browser, server.base + CHAPTER, server.origin) as visit:
@@ -59,8 +69,7 @@ def test_copy_buttons_copy_exactly_the_code(browser, server, site):
         for n in [0, 1, 2, len(blocks) // 2, len(blocks) - 1]:
             buttons.nth(n).scroll_into_view_if_needed()
             buttons.nth(n).click()
-            copied = page.evaluate("navigator.clipboard.readText()")
-            assert copied.rstrip("\n") == blocks[n], f"copy button {n}"
+            wait_for_clipboard(page, blocks[n], f"copy button {n}")
     # The notebook page's code cells are the theme's code blocks too: the same buttons copy each cell.
     notebook = json.loads((site / "notebooks" / "convolutions" / "convolutions.ipynb").read_text(encoding="utf-8"))
     cells = ["".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code"]
@@ -71,9 +80,7 @@ def test_copy_buttons_copy_exactly_the_code(browser, server, site):
         for n in [0, len(cells) // 2, len(cells) - 1]:
             buttons.nth(n).scroll_into_view_if_needed()
             buttons.nth(n).click()
-            # The button writes the clipboard asynchronously: wait for the cell's code to arrive.
-            visit.page.wait_for_function("code => navigator.clipboard.readText().then(text => text.replace(/\\n$/, '') === code)",
-                                         arg=cells[n], timeout=10_000)
+            wait_for_clipboard(visit.page, cells[n], f"notebook cell {n}")
 
 
 def test_search_finds_corr2d(browser, server):

@@ -176,15 +176,19 @@ _CODE_BLOCK = re.compile(r'<div class="(?:highlight-ipynb hl-(?P<language>[^\s"]
 # nbconvert makes every cell a tab stop; the page's own stops (code blocks, outputs that scroll,
 # links) are the ones a keyboard needs.
 _CELL_STOP = '<div class="jp-Cell-inputWrapper" tabindex="0">'
-_LEFT = ("highlight-ipynb", "clipboard", _CELL_STOP)  # what notebook_body must leave none of
+# A cell's id, "cell-id=ID": the theme names a code block's copy target after the id around it, and
+# an "=" in it would make that target no valid selector (its copy button would copy nothing).
+_CELL_ID = ' id="cell-id='
+_LEFT = ("highlight-ipynb", "clipboard", _CELL_STOP, _CELL_ID)  # what notebook_body must leave none of
 
 
 def notebook_body(html: str) -> str:
     """A converted notebook in the site's own markup: only its cells (the template puts its style
     sheets, its copy buttons' script, and MathJax's and Mermaid's loaders from a CDN around them),
-    without the copy buttons that script drove or a tab stop on every cell, and each code block as
+    without the copy buttons that script drove or a tab stop on every cell, each code block as
     pymdownx.highlight writes one, so that the theme draws it, highlights it and gives it its own
-    copy button. UpstreamChanged when the page is not made as this was written for."""
+    copy button, and each cell's id one that button can use. UpstreamChanged when the page is not
+    made as this was written for."""
     if _WRAPPER not in html or _WRAPPER_END not in html:
         raise UpstreamChanged(f"{_failure_of('notebook_body')}: its cells are not in a jupyter-wrapper div")
     body = html[html.index(_WRAPPER) : html.rindex(_WRAPPER_END) + len(_WRAPPER_END)]
@@ -193,7 +197,8 @@ def notebook_body(html: str) -> str:
         language = f'language-{match["language"]} ' if match["language"] else ""  # a Markdown cell's: none
         return f'<div class="{language}highlight"><pre><span></span><code>{match["code"]}</code></pre></div>'
 
-    body = _CODE_BLOCK.sub(code_block, _COPY_WIDGET.sub("", body)).replace(_CELL_STOP, '<div class="jp-Cell-inputWrapper">')
+    body = _CODE_BLOCK.sub(code_block, _COPY_WIDGET.sub("", body))
+    body = body.replace(_CELL_STOP, '<div class="jp-Cell-inputWrapper">').replace(_CELL_ID, ' id="cell-')
     left = [what for what in _LEFT if what in body]
     if left:
         raise UpstreamChanged(f"{_failure_of('notebook_body')}: the page still holds {left}")
@@ -228,7 +233,7 @@ def _probe_notebook_body() -> str | None:
     outside = html[: html.index(_WRAPPER)] + html[html.rindex(_WRAPPER_END) + len(_WRAPPER_END) :]
     if re.sub(r"<(style|script)\b.*?</\1>|<!--.*?-->|\s", "", outside, flags=re.S):
         return "it puts markup other than style sheets and scripts around the cells"
-    if len(_COPY_WIDGET.findall(html)) != 2 or html.count(_CELL_STOP) != 2:
+    if len(_COPY_WIDGET.findall(html)) != 2 or html.count(_CELL_STOP) != 2 or html.count(_CELL_ID) != 2:
         return "its copy button is no longer a zeroclipboard-container and a clipboard-copy-txt, or cells no tab stops"
     body = notebook_body(html)
     if body.count('<div class="language-python highlight"><pre><span></span><code>') != 1 or \
