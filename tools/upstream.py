@@ -211,7 +211,8 @@ _NOTEBOOK_WHY = """
     CDN) around the notebook's cells, with no option to leave them out. The site styles the cells
     itself (extra.css, which relies on nbconvert's cell classes), renders math at build time and
     draws no Mermaid diagrams, so the page keeps the cells alone, each code block in the theme's
-    own markup."""
+    own markup, and each cell's id "cell-id=ID" written "cell-ID": the theme makes a code block's
+    copy target from the id around it, and a selector cannot hold the "=". """
 
 
 def _probe_notebook_body() -> str | None:
@@ -233,8 +234,10 @@ def _probe_notebook_body() -> str | None:
     outside = html[: html.index(_WRAPPER)] + html[html.rindex(_WRAPPER_END) + len(_WRAPPER_END) :]
     if re.sub(r"<(style|script)\b.*?</\1>|<!--.*?-->|\s", "", outside, flags=re.S):
         return "it puts markup other than style sheets and scripts around the cells"
-    if len(_COPY_WIDGET.findall(html)) != 2 or html.count(_CELL_STOP) != 2 or html.count(_CELL_ID) != 2:
+    if len(_COPY_WIDGET.findall(html)) != 2 or html.count(_CELL_STOP) != 2:
         return "its copy button is no longer a zeroclipboard-container and a clipboard-copy-txt, or cells no tab stops"
+    if html.count(_CELL_ID) != 2:
+        return 'its cells\' ids are no longer id="cell-id=ID"'
     body = notebook_body(html)
     if body.count('<div class="language-python highlight"><pre><span></span><code>') != 1 or \
             body.count('<div class="highlight"><pre><span></span><code>') != 1:
