@@ -77,6 +77,9 @@ def test_copy_buttons_copy_exactly_the_code(browser, server, site):
         buttons = visit.page.locator(".language-python button[data-md-type='copy']")
         visit.mount_code_blocks()
         assert buttons.count() == len(cells)
+        # Each block's copy target is its own: the theme names it after the id around the block.
+        targets = visit.page.evaluate("[...document.querySelectorAll('.md-content pre[id]')].map(pre => pre.id)")
+        assert len(targets) == len(set(targets)) >= len(cells)
         for n in [0, len(cells) // 2, len(cells) - 1]:
             buttons.nth(n).scroll_into_view_if_needed()
             buttons.nth(n).click()
