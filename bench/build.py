@@ -19,7 +19,6 @@ serve measurement, to show how the prose-edit refresh grows with the number of c
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import statistics
 import subprocess
@@ -31,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tools import workers  # noqa: E402
 from tools.workspace import Workspace  # noqa: E402
 
 CHAPTER = "docs/chapters/convolutions.md"
@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.copies:
             grown = Workspace(Path(tmp) / "grown")
             add_copies(grown, args.copies)
-            cores = os.cpu_count() or 1
+            cores = workers.cores()  # what the build uses for its default JOBS
             cold = {"JOBS=1 (one worker)": [], f"JOBS={cores} (every core)": []}
             for _ in range(args.repeats):  # interleaved, so that both see the same machine
                 for label, jobs in [("JOBS=1 (one worker)", 1), (f"JOBS={cores} (every core)", cores)]:

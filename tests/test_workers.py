@@ -102,11 +102,11 @@ def test_a_task_whose_worker_never_answers_fails_after_its_limit_and_the_pool_go
     monkeypatch.setattr(workers, "GRACE", 0.5)
     pool = workers.Pool(1)
     try:
-        stuck = pool.submit("tools.blocks:run_page", ("x.md", "docs/x.md", [(1, "import time\ntime.sleep(30)", 60.0)]),
+        stuck = pool.submit(("x.md", "docs/x.md", [(1, "import time\ntime.sleep(30)", 60.0)]),
                             0.5, "docs/x.md")
         with pytest.raises(workers.WorkerFailed, match="did not answer within its limit"):
             stuck.result(timeout=120)
-        done = pool.submit("tools.blocks:run_page", ("y.md", "docs/y.md", [(1, "print(6 * 7)", 60.0)]), 60.0, "docs/y.md")
+        done = pool.submit(("y.md", "docs/y.md", [(1, "print(6 * 7)", 60.0)]), 60.0, "docs/y.md")
         assert done.result(timeout=120)["outputs"] == ["42\n"]
     finally:
         pool.close()

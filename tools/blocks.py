@@ -37,16 +37,21 @@ TICK = 0.05  # seconds between two looks of the watchdog
 WATCHDOG: Watchdog | None = None  # this worker's (tools.workers starts it)
 
 
+def _imported() -> list[str]:
+    """The package's modules this process has imported."""
+    return sorted(n for n in sys.modules if n == PACKAGE or n.startswith(PACKAGE + "."))
+
+
 def forget_package() -> None:
     """Drop the imported `literate` modules, so that the next page imports them afresh from disk."""
-    for name in [n for n in sys.modules if n == PACKAGE or n.startswith(PACKAGE + ".")]:
+    for name in _imported():
         del sys.modules[name]
     importlib.invalidate_caches()
 
 
 def used_modules() -> dict[str, str]:
     """The package's modules imported since `forget_package`, with a digest of each one's code."""
-    return {name: keys.module(name, PACKAGE) for name in sorted(sys.modules) if name == PACKAGE or name.startswith(PACKAGE + ".")}
+    return {name: keys.module(name, PACKAGE) for name in _imported()}
 
 
 def new_session(name: str) -> ModuleType:
@@ -127,8 +132,7 @@ def timeout_message(limit: float, name: str, path: str, line: int, frame) -> str
 
 
 def _package_files() -> dict[str, int]:
-    spec = importlib.util.find_spec(PACKAGE)
-    folder = Path(list(spec.submodule_search_locations)[0]) if spec and spec.submodule_search_locations else None
+    folder = keys.package_folder(PACKAGE)
     return {str(p): p.stat().st_mtime_ns for p in folder.glob("*.py")} if folder else {}
 
 

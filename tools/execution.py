@@ -100,13 +100,13 @@ class Runner:
     def plan(self, model: Chapter, name: str) -> PagePlan:
         """The page's plan: its key, and its cached run when the cache has a usable one."""
         executed = model.executed
+        known = self.pages.get(name)
+        if known is not None and known.blocks == executed:  # planned already (on_nav): the same blocks, lines and options
+            return known
         limits = [block_timeout(b, self.timeout) for b in executed]  # a bad option fails before anything runs
         key = keys.page_run(name, self.environment_key, blocks.CODE,
                             [[b.language, {k: v for k, v in b.options.items() if k not in RUNNER_OPTIONS}, b.code]
                              for b in executed])
-        known = self.pages.get(name)
-        if known is not None and known.key == key and known.lines == [b.line for b in executed]:
-            return known
         plan = self.pages[name] = PagePlan(name, model.path, executed, key, limits)
         found = self.store.load(KIND, name, key) if executed else None
         if found is not None and len(found.get("outputs", [])) == len(executed) and self._current(found.get("modules")):
@@ -142,7 +142,7 @@ class Runner:
             self.pool = Pool(1)
         limit = sum(plan.limits)
         self.budget += limit + GRACE
-        plan.future = self.pool.submit("tools.blocks:run_page", (str(plan.path), plan.name, [
+        plan.future = self.pool.submit((str(plan.path), plan.name, [
             (b.line, b.code, t) for b, t in zip(plan.blocks, plan.limits)]), limit, plan.name)
 
     def _collect(self, plan: PagePlan) -> dict:

@@ -60,16 +60,12 @@ def _feed(hasher, value) -> None:
         hasher.update(b"v" + json.dumps(value).encode() + b";")
 
 
-def _file(path: Path) -> str:
+def file(path: Path) -> str:
+    """A digest of one file's bytes ("missing" when it cannot be read)."""
     try:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()
     except OSError:
         return "missing"
-
-
-def file(path: Path) -> str:
-    """A digest of one file's bytes."""
-    return _file(path)
 
 
 @functools.cache
@@ -77,7 +73,7 @@ def _loaded() -> dict[str, str]:
     files = {name: module.__file__ for name, module in sorted(sys.modules.items())
              if name.startswith("tools.") and getattr(module, "__file__", None)}
     files["katex_render.cjs"] = str(ROOT / "tools" / "katex_render.cjs")
-    return {name: _file(Path(path)) for name, path in files.items()}
+    return {name: file(Path(path)) for name, path in files.items()}
 
 
 def loaded_code() -> str:
@@ -99,13 +95,18 @@ def _tokens(path: Path) -> bytes:
         return data
 
 
-def module(name: str, package: str = "literate") -> str:
+def package_folder(package: str) -> Path | None:
+    """Where `import` finds the package now (None: nowhere)."""
+    spec = importlib.util.find_spec(package)
+    return Path(list(spec.submodule_search_locations)[0]) if spec and spec.submodule_search_locations else None
+
+
+def module(name: str, package: str) -> str:
     """A digest of one module of the package (`package` itself: its __init__), less comments,
     from where `import` finds it now; "missing" when it is not there."""
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
+    folder = package_folder(package)
+    if folder is None:
         return "missing"
-    folder = Path(list(spec.submodule_search_locations)[0])
     parts = name.split(".")[1:] if name != package else ["__init__"]
     path = folder.joinpath(*parts).with_suffix(".py")
     if not path.is_file():
@@ -119,7 +120,7 @@ def environment() -> str:
     for dist in importlib.metadata.distributions():  # the first of a name on sys.path is the one imported
         installed.setdefault(re.sub(r"[-_.]+", "-", dist.metadata["Name"] or "").lower(), dist.version)
     return digest({"format": FORMAT, "python": sys.version, "platform": platform.platform(),
-                   "installed": sorted(installed.items()), "constraints": _file(ROOT / "constraints.txt")})
+                   "installed": sorted(installed.items()), "constraints": file(ROOT / "constraints.txt")})
 
 
 def page_run(name: str, environment_key: str, runner_code: str, blocks: list) -> str:
@@ -130,7 +131,7 @@ def page_run(name: str, environment_key: str, runner_code: str, blocks: list) ->
 def site(config, environment_key: str) -> str:
     files = [Path(config.config_file_path), *sorted((ROOT / "overrides").glob("*"))]
     return digest({"environment": environment_key, "code": loaded_code(),
-                   "files": {str(p): _file(p) for p in files},
+                   "files": {str(p): file(p) for p in files},
                    "config": repr((config.docs_dir, config.site_url, config.use_directory_urls, config.edit_uri))})
 
 

@@ -25,7 +25,6 @@ from tools import tangle, upstream
 from tools.chapter import ChapterError, relative
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGE = "literate"
 log = logging.getLogger("mkdocs.plugins.literate")
 
 _state = {"command": "build"}  # set by MkDocs' startup event; this module outlives serve's rebuilds

@@ -34,7 +34,6 @@ from tools import (
 from tools.execution import Runner
 
 log = logging.getLogger("mkdocs.plugins.literate")
-ROOT = Path(__file__).resolve().parents[1]
 _SHARD = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 
 
@@ -132,7 +131,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         files.append(build.math_font)
         files.append(File.generated(config, math_font.LICENSE_URI, abs_src_path=str(math_font.LICENSE)))
         build.notebooks.add_files(files, config)
-        name, data = wheel.build(ROOT / "literate", ROOT / "pyproject.toml")
+        name, data = wheel.build()
         files.append(File.generated(config, f"dist/{name}", content=data))
         build.notebooks.requirement = wheel.requirement(config.site_url or "/", name)
         return files

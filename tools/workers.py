@@ -17,7 +17,6 @@ inherited), and end when the build's process does.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import multiprocessing
 import os
 import signal
@@ -86,10 +85,8 @@ def _work(connection, root: str, threads: int) -> None:
             return
         if task is None:
             return
-        where, arguments = task  # "module:function", and its arguments
         try:
-            module, function = where.split(":")
-            report(("done", getattr(importlib.import_module(module), function)(*arguments)))
+            report(("done", blocks.run_page(*task)))
         except Exception:
             report(("error", traceback.format_exc(limit=-3)))
 
@@ -124,15 +121,15 @@ class Pool:
         self.thread = threading.Thread(target=self._serve, daemon=True, name="literate-workers")
         self.thread.start()
 
-    def submit(self, where: str, arguments: tuple, limit: float, what: str) -> Future:
-        """Run where ("module:function") with arguments in the next free worker; the future fails
+    def submit(self, arguments: tuple, limit: float, what: str) -> Future:
+        """Run a page (`tools.blocks.run_page(*arguments)`) in the next free worker; the future fails
         with WorkerFailed when its worker does not answer within limit + GRACE seconds."""
         future: Future = Future()
         with self.lock:
             if self.broken:
                 future.set_exception(WorkerFailed(f"{what}: {self.broken}"))
                 return future
-            self.queue.append((future, limit, what, (where, arguments)))
+            self.queue.append((future, limit, what, arguments))
         self.waker.send_bytes(b"")
         return future
 
