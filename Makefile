@@ -126,7 +126,7 @@ $(LH_STAMP): tools/lighthouse/package.json tools/lighthouse/package-lock.json $(
 	touch $@
 
 lighthouse: build browser $(LH_STAMP) ## Lighthouse scores of every page (mobile preset, median of 3 runs, served with gzip)
-	$(PY) -m tools.lighthouse --site site --runs 3
+	$(PY) -m tools.lighthouse
 
 clean: ## Remove build outputs and the build cache (keeps .venv and node_modules)
 	rm -rf site .cache .pytest_cache .hypothesis build *.egg-info

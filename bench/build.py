@@ -22,16 +22,12 @@ import argparse
 import re
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from tools import workers  # noqa: E402
-from tools.workspace import Workspace  # noqa: E402
+from tools import workers
+from tools.workspace import Workspace
 
 CHAPTER = "docs/chapters/convolutions.md"
 PROSE = "Despite their name,"
@@ -107,26 +103,15 @@ def serve_refresh(workspace: Workspace, edits: Edits, repeats: int, **env: str) 
 
 def add_copies(workspace: Workspace, chapters: int) -> None:
     """Copy the chapters until there are `chapters` of them, each in the navigation."""
-    import yaml
-
     folder = workspace.path("docs/chapters")
     originals = sorted(folder.glob("*.md"))
-    n = 0
-    while len(list(folder.glob("*.md"))) < chapters:
+    for n in range(chapters - len(originals)):
         source = originals[n % len(originals)]
         # A copy saves nothing to the package: every save mark goes (`#@save internal` included).
         text = re.sub(r"[ \t]+#@save(?:[ \t]+\S+)?[ \t]*$", "", source.read_text(encoding="utf-8"), flags=re.M)
         (folder / f"{source.stem}_copy{n // len(originals) + 1}.md").write_text(text, encoding="utf-8")
-        n += 1
-    config = workspace.path("mkdocs.yml")
-    text = config.read_text(encoding="utf-8")
-    pages = sorted(p.name for p in folder.glob("*_copy*.md"))
-    extra = {"nav": [{"Copies": [f"chapters/{p}" for p in pages]}]}  # their notebooks follow (the plugin)
-    marker = "\nnav:\n"
-    head, tail = text.split(marker, 1)
-    nav_end = tail.index("\n\n")
-    items = "\n".join("  " + line for line in yaml.safe_dump(extra["nav"]).splitlines())  # mkdocs.yml's indent
-    config.write_text(head + marker + tail[:nav_end] + "\n" + items + tail[nav_end:], encoding="utf-8")
+    copies = "".join(f"      - chapters/{p.name}\n" for p in sorted(folder.glob("*_copy*.md")))
+    workspace.edit("mkdocs.yml", "\nnav:\n", f"\nnav:\n  - Copies:\n{copies}")  # their notebooks follow (the plugin)
 
 
 def main(argv: list[str] | None = None) -> None:

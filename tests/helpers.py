@@ -20,7 +20,6 @@ import yaml
 from hypothesis import strategies as st
 
 from tools import browser as browsers
-from tools.workspace import listening_socket
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER = ROOT / "docs" / "chapters" / "convolutions.md"
@@ -31,7 +30,7 @@ CHAPTER = ROOT / "docs" / "chapters" / "convolutions.md"
 # port at once and keeps the listening socket for conftest's server, so no other program can take
 # the port in between. pytest-xdist's workers, which only build for it, inherit its number.
 PREFIX = "/books/convolutions/"
-PUBLISHED_SOCKET = None if "LITERATE_TESTS_PORT" in os.environ else listening_socket()
+PUBLISHED_SOCKET = None if "LITERATE_TESTS_PORT" in os.environ else socket.create_server(("127.0.0.1", 0))
 if PUBLISHED_SOCKET is not None:
     os.environ["LITERATE_TESTS_PORT"] = str(PUBLISHED_SOCKET.getsockname()[1])
 PUBLISHED_PORT = int(os.environ["LITERATE_TESTS_PORT"])

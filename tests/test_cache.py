@@ -42,7 +42,7 @@ def test_an_entry_round_trips_and_is_named_for_its_page(tmp_path):
         (lambda text: "\x00\xff garbage", "not valid JSON"),
         (lambda text: text.replace('"1\\n"', '"2\\n"'), "does not match its digest"),  # a wrong value
         (lambda text: text.replace('"key": "kkk', '"key": "jjj'), "another key"),
-        (lambda text: json.dumps({"format": 0}), "cache format"),
+        (lambda text: json.dumps([0]), "another key"),  # not an entry at all
     ],
 )
 def test_a_damaged_entry_is_ignored_with_a_warning_and_removed(tmp_path, caplog, damage, why):
@@ -87,13 +87,13 @@ def test_the_code_key_is_the_code_this_process_loaded_not_the_files_now(tmp_path
 
     loaded = importlib.import_module("tools_demo_module")
     monkeypatch.setitem(sys.modules, "tools.demo_module", loaded)
-    keys._loaded.cache_clear()
+    keys.loaded_code.cache_clear()
     before = keys.loaded_code()
     module.write_text("X = 2\n", encoding="utf-8")  # edited on disk, after this process loaded it
     assert keys.loaded_code() == before  # this process keys on what it runs
-    keys._loaded.cache_clear()  # a new process reads the code it loads
+    keys.loaded_code.cache_clear()  # a new process reads the code it loads
     assert keys.loaded_code() != before
-    keys._loaded.cache_clear()
+    keys.loaded_code.cache_clear()
 
 
 @pytest.mark.site

@@ -219,4 +219,3 @@ def test_the_report_says_replayed_and_ran_and_names_the_slowest_blocks():
                                                         "slowest": []}
     text = report.table(found)
     assert "| docs/b.md | 1 | replayed | 0.00 | — |" in text and "1 of 2 pages ran their blocks, in 3.75 s" in text
-    assert report.one_line(found) == "Blocks ran on 1 page(s) (docs/a.md 3.75 s); 1 replayed"

@@ -61,7 +61,7 @@ def test_the_package_exports_the_readers_names_and_keeps_the_builds_helpers_impo
 
 
 def test_the_version_is_pyprojects():
-    assert literate.__version__ == wheel._project(ROOT / "pyproject.toml")["version"]
+    assert literate.__version__ == wheel.project()["version"]
 
 
 @pytest.mark.heavy

@@ -35,12 +35,9 @@ def test_an_unknown_or_ill_typed_option_fails_the_build_naming_it(tmp_path, opti
 
 def test_every_chapter_in_the_navigation_gets_its_notebook_page_under_notebooks():
     nav = [{"Home": "index.md"}, {"Lesson": "chapters/lesson.md"},
-           {"Part": [{"More": "chapters/more.md"}, "chapters/bare.md"]},
-           {"Notebooks": [{"Lesson, as a notebook": "notebooks/lesson.ipynb"}]}]
-    assert with_notebooks(nav) == [
-        {"Home": "index.md"}, {"Lesson": "chapters/lesson.md"},
-        {"Part": [{"More": "chapters/more.md"}, "chapters/bare.md"]},
-        {"Notebooks": [{"Lesson, as a notebook": "notebooks/lesson.ipynb"},  # listed by hand: kept as it is
+           {"Part": [{"More": "chapters/more.md"}, "chapters/bare.md"]}]
+    assert with_notebooks(nav) == nav + [
+        {"Notebooks": [{"Lesson (notebook)": "notebooks/lesson.ipynb"},
                        {"More (notebook)": "notebooks/more.ipynb"}, {"bare (notebook)": "notebooks/bare.ipynb"}]}]
     assert with_notebooks([{"Home": "index.md"}]) == [{"Home": "index.md"}]  # no chapter, no section
     assert with_notebooks(None) is None  # no nav: MkDocs lists the files itself

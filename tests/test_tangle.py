@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tools import tangle
+from tools import tangle, wheel
 from tools.tangle import ChapterError
 
 CHAPTER = '''# A chapter
@@ -195,6 +195,9 @@ def test_a_save_mark_after_the_first_line_is_an_error(tmp_path):
     text = "# T\n\n```python\nimport math  #@save\n\n\ndef f():  #@save\n    return 1\n```\n"
     message = error_of(tmp_path, text)
     assert message.endswith("demo.md:7: #@save saves a whole block and belongs at the end of the block's first line only: remove this one")
+    # the same where the chapter saves nothing else (it was silently ignored there)
+    message = error_of(tmp_path, "# T\n\n```python\nimport math\n\n\ndef f():  #@save\n    return 1\n```\n")
+    assert message.endswith("demo.md:7: #@save saves a whole block and belongs at the end of the block's first line only: remove this one")
 
 
 def test_each_chunk_names_its_chapter_line(tmp_path):
@@ -230,7 +233,7 @@ def test_an_internal_block_is_saved_but_not_exported(tmp_path):
     init = (package / "__init__.py").read_text(encoding="utf-8")
     assert "from literate.demo import tool\n" in init and "helper" not in init.split('"""')[-1]
     assert "def helper():\n    return 1\n" in (package / "demo.py").read_text(encoding="utf-8")  # no mark left
-    assert f"__version__ = {tangle._version(tangle.PYPROJECT)!r}" in init and (package / "py.typed").read_text() == ""
+    assert f"__version__ = {wheel.project()['version']!r}" in init and (package / "py.typed").read_text() == ""
 
 
 def test_an_unknown_save_option_is_an_error(tmp_path):

@@ -75,7 +75,6 @@ def test_the_build_stops_at_its_configuration_when_a_reach_breaks(monkeypatch):
 
     broken = upstream.Reach("a reach", "mkdocs", "1.6.1", "because", lambda: "it moved")
     monkeypatch.setattr(upstream, "REACHES", [broken])
-    monkeypatch.setattr(upstream, "_checked", set())
     with pytest.raises(PluginError, match=r"a reach no longer holds: it moved\.\n    Why the build relies on it: because"):
         plugin = LiteratePlugin()
         plugin.load_config({})

@@ -16,7 +16,6 @@ of every run's cache key (`tools.keys.page_run`).
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import importlib
 import io
@@ -70,17 +69,11 @@ def run_block(code: str, session: ModuleType, path: str, line: int) -> str:
     BlockError whose traceback starts at the page's first frame, in the chapter's lines."""
     buffer = io.StringIO()
     try:
-        tree = ast.parse(code, filename=path)
-        ast.increment_lineno(tree, line)  # tracebacks in the chapter's own line numbers
-        with contextlib.redirect_stdout(buffer):
-            exec(compile(tree, path, "exec"), session.__dict__)  # noqa: S102
-    except SyntaxError as error:
-        error.lineno = (error.lineno or 1) + line
-        error.filename = path
-        raise BlockError("".join(traceback.format_exception_only(error))) from None
+        with contextlib.redirect_stdout(buffer):  # the code starts at the chapter's own line
+            exec(compile("\n" * line + code, path, "exec"), session.__dict__)  # noqa: S102
     except BaseException as error:  # SystemExit and KeyboardInterrupt too: the worker goes on
         trace = traceback.TracebackException.from_exception(error)
-        first = next((n for n, frame in enumerate(trace.stack) if frame.filename == path), 0)
+        first = next((n for n, frame in enumerate(trace.stack) if frame.filename == path), len(trace.stack))
         trace.stack = traceback.StackSummary.from_list(trace.stack[first:])
         raise BlockError("".join(trace.format())) from None
     return buffer.getvalue()

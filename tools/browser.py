@@ -60,10 +60,8 @@ def on_path(path: str) -> str | None:
 
 def playwright_chromium() -> str | None:
     """The Chromium that `playwright install chromium` put on this machine, if it did."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        return None
+    from playwright.sync_api import sync_playwright  # a test dependency, as `make browser` and Lighthouse are
+
     try:
         with sync_playwright() as playwright:
             path = playwright.chromium.executable_path

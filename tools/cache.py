@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from tools.atomic import write_atomic
-from tools.keys import FORMAT, digest
+from tools.keys import digest
 
 KEEP = 4  # entries kept per page and kind: the one in use and the most recently used others
 STALE_WRITE = 3600  # seconds after which a temporary file of a write is one that was killed
@@ -61,9 +61,7 @@ class Store:
         try:
             entry = json.loads(raw.decode("utf-8"))
             problem = None
-            if not isinstance(entry, dict) or entry.get("format") != FORMAT:
-                problem = "not an entry of this cache format"
-            elif entry.get("key") != key:
+            if not isinstance(entry, dict) or entry.get("key") != key:  # every key covers FORMAT (keys.environment)
                 problem = "it was stored for another key"
             elif entry.get("digest") != digest(entry.get("payload")):
                 problem = "its content does not match its digest"
@@ -84,7 +82,7 @@ class Store:
         if self.folder is None:
             return
         path = self._path(kind, name, key)
-        entry = {"format": FORMAT, "key": key, "name": name, "digest": digest(payload), "payload": payload}
+        entry = {"key": key, "name": name, "digest": digest(payload), "payload": payload}
         try:
             write_atomic(path, json.dumps(entry, ensure_ascii=False))
         except OSError as error:

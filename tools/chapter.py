@@ -61,23 +61,11 @@ NOTHING_RUNS = ExecRule(frozenset())  # for readers that only need the blocks (t
 
 
 @lru_cache(maxsize=None)
-def _configured_languages(config_file: str, stamp: float) -> frozenset[str]:
-    from mkdocs.utils.yaml import yaml_load
-
-    with open(config_file, encoding="utf-8") as handle:
-        config = yaml_load(handle)
-    for plugin in config.get("plugins", []):
-        if isinstance(plugin, dict) and "markdown-exec" in plugin:
-            default = list(__import__("markdown_exec").formatters)  # the plugin's own default: all
-            return frozenset((plugin["markdown-exec"] or {}).get("languages", default))
-        if plugin == "markdown-exec":
-            break
-    return frozenset()
-
-
 def project_rule(config_file: Path = CONFIG) -> ExecRule:
-    """The rule of the project's own configuration (mkdocs.yml), as the build applies it."""
-    return ExecRule(_configured_languages(str(config_file), Path(config_file).stat().st_mtime))
+    """The rule of the project's own configuration (mkdocs.yml), as MkDocs reads it for the build."""
+    from mkdocs.config import load_config
+
+    return ExecRule(frozenset(load_config(str(config_file)).plugins["markdown-exec"].config.languages))
 
 
 @dataclass(frozen=True)
@@ -98,6 +86,11 @@ class Block:
     def saved(self) -> bool:
         """Whether the block's first line ends with `#@save` (or `#@save internal`)."""
         return mark(self.code.split("\n", 1)[0]) is not None
+
+    @property
+    def html(self) -> bool:
+        """Whether markdown-exec injects the block's output as HTML (its `html` option, its truthy values)."""
+        return self.options.get("html", "no").lower() not in {"", "no", "off", "false", "0"}
 
     @property
     def internal(self) -> bool:

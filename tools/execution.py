@@ -109,16 +109,14 @@ class Runner:
                              for b in executed])
         plan = self.pages[name] = PagePlan(name, model.path, executed, key, limits)
         found = self.store.load(KIND, name, key) if executed else None
-        if found is not None and len(found.get("outputs", [])) == len(executed) and self._current(found.get("modules")):
+        if found is not None and len(found.get("outputs", [])) == len(executed) and self._current(found["modules"]):
             if found.get("lines") is None or found["lines"] == plan.lines:
                 plan.replay = list(found["outputs"])
         plan.skipped = plan.replay is None and self.shard is not None and owner(name, self.shard[1]) != self.shard[0]
         return plan
 
-    def _current(self, modules) -> bool:
+    def _current(self, modules: dict[str, str]) -> bool:
         """Whether the package's modules a run imported still have the code they had then."""
-        if not isinstance(modules, dict):
-            return False
         for module, recorded in modules.items():
             if module not in self.modules:
                 self.modules[module] = keys.module(module, blocks.PACKAGE)
@@ -189,7 +187,7 @@ class Runner:
             plan.failed = True
             raise ExecutionError(code_block("text", f"{where}: this block shows its output in a box "
                                             f"(result=\"{block.options['result']}\") but printed nothing"))
-        found = RAW_FLOAT.search(printed) if "html" not in block.options else None
+        found = RAW_FLOAT.search(printed) if not block.html else None
         if found:
             plan.failed = True
             raise ExecutionError(code_block("text", f"{where}: it printed {found[0]}, a number with "
@@ -209,11 +207,6 @@ class Runner:
         plan = self.pages[name]
         plan.outputs = dict(zip(plan.lines, plan.replay or []))
 
-    def ran(self, name: str) -> bool:
-        """Whether the page's blocks ran in this build, rather than replayed."""
-        plan = self.pages.get(name)
-        return plan is not None and plan.result is not None
-
     def finish(self, name: str) -> dict[int, str]:
         """After a page was rendered: check every executed block was shown, store a clean run, return outputs."""
         plan = self.pages[name]
@@ -230,7 +223,7 @@ class Runner:
 
     def summary(self) -> str:
         """One line for the build log: which pages ran their blocks and how many were replayed."""
-        ran = [name for name in self.pages if self.ran(name)]
+        ran = [name for name, plan in self.pages.items() if plan.result is not None]
         replayed = [name for name, plan in self.pages.items() if plan.replay is not None]
         line = (f"Code blocks: ran {len(ran)} page(s) ({', '.join(ran) or 'none'}); "
                 f"replayed {len(replayed)} page(s) from the cache")

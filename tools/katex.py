@@ -6,10 +6,10 @@ a formula is a few elements, where KaTeX's HTML output made dozens of absolutely
 with its own inline style, that a phone spent a third of a second styling on the chapter page.
 
 pymdownx.arithmatex leaves ``\\(...\\)`` and ``\\[...\\]`` in ``<span class="arithmatex">`` (or a
-``div``). `Math.collect` notes each page's formulas as the page is rendered; `Math.render_all`
-then renders every formula the cache does not hold in one Node process for the whole build, and
-puts the MathML into the pages. Rendered formulas are kept by their TeX, display mode and the
-KaTeX version, in memory across `mkdocs serve` rebuilds.
+``div``). Once every page is rendered, `Math.render_all` renders every formula of the pages that
+the cache does not hold in one Node process for the whole build, and puts the MathML into the
+pages. Rendered formulas are kept by their TeX and display mode, in memory across `mkdocs serve`
+rebuilds (a KaTeX upgrade means restarting serve, as any package upgrade does).
 `Math.drawn` is what each page's math draws: the characters the math font must have.
 """
 
@@ -31,14 +31,7 @@ RENDERER = ROOT / "tools" / "katex_render.cjs"
 _MATH = re.compile(r'<(?P<tag>span|div) class="arithmatex">(?P<tex>.*?)</(?P=tag)>', re.S)
 # A displayed formula scrolls sideways where it is wider than a phone: reachable by keyboard.
 _SCROLLS = ' tabindex="0"'
-_memory: dict[str, dict[tuple[str, bool], str]] = {}  # KaTeX version -> {(TeX, display): MathML}, across serve rebuilds
-
-
-def katex_version() -> str:
-    try:
-        return json.loads((KATEX_DIST.parent / "package.json").read_text(encoding="utf-8"))["version"]
-    except (OSError, ValueError, KeyError):
-        raise PluginError(f"KaTeX not found at {KATEX_DIST}: run `make setup` (it runs `npm ci`)") from None
+_memory: dict[tuple[str, bool], str] = {}  # (TeX, display) -> MathML, for this process (serve's rebuilds)
 
 
 MATHML = "http://www.w3.org/1998/Math/MathML"
@@ -82,46 +75,35 @@ def tex_spacing(mathml: str) -> str:
     return ET.tostring(root, encoding="unicode")
 
 
-def _formula(match: re.Match) -> dict:
+def _formula(match: re.Match) -> tuple[str, bool]:  # its TeX, and whether it is displayed
     tex = html_lib.unescape(match["tex"]).strip()
-    return {"tex": tex[2:-2].strip(), "display": tex.startswith("\\[")}
+    return tex[2:-2].strip(), tex.startswith("\\[")
 
 
 class Math:
     """The math of one build: formulas collected per page, rendered together, cached by content."""
 
     def __init__(self) -> None:
-        self.rendered = _memory.setdefault(katex_version(), {})
-        self.pending: dict[str, object] = {}  # src_uri -> page
+        self.rendered = _memory
         self.drawn: dict[str, set[str]] = {}  # src_uri -> the characters its math draws
 
-    @staticmethod
-    def _key(formula: dict) -> tuple[str, bool]:
-        return formula["tex"], formula["display"]
-
-    def collect(self, page, html: str) -> None:
-        """Note the formulas of a rendered page; they are put in place by render_all."""
-        if _MATH.search(html):
-            self.pending[page.file.src_uri] = page
-
-    def render_all(self) -> None:
-        """Render every collected formula not in the cache (one Node run), then fill in the pages."""
-        missing: dict[str, tuple[dict, str]] = {}
-        for src_uri, page in self.pending.items():
+    def render_all(self, pages: list) -> None:
+        """Render every formula of the pages not in the cache (one Node run), then fill in the pages."""
+        missing: dict[tuple[str, bool], str] = {}  # formula -> the first page that has it
+        for page in pages:
             for match in _MATH.finditer(page.content):
                 formula = _formula(match)
-                key = self._key(formula)
-                if key not in self.rendered and key not in missing:
-                    missing[key] = (formula, src_uri)
+                if formula not in self.rendered:
+                    missing.setdefault(formula, page.file.src_uri)
         if missing:
             self._render(missing)
         placed: dict[str, tuple[str, set[str]]] = {}  # formula key -> its MathML as placed, what it draws
 
-        for src_uri, page in self.pending.items():
-            drawn = self.drawn[src_uri] = set()
+        for page in pages:
+            drawn = self.drawn[page.file.src_uri] = set()
 
             def place(match: re.Match) -> str:
-                key = self._key(_formula(match))
+                key = _formula(match)
                 if key not in placed:
                     mathml = tex_spacing(self.rendered[key])
                     placed[key] = mathml, math_font.characters(mathml)
@@ -130,19 +112,15 @@ class Math:
                 return f'<{match["tag"]} class="arithmatex"{_SCROLLS if match["tag"] == "div" else ""}>{mathml}</{match["tag"]}>'
 
             page.content = _MATH.sub(place, page.content)
-        self.pending.clear()
 
-    def _render(self, missing: dict[str, tuple[dict, str]]) -> None:
-        items = [formula for formula, _ in missing.values()]
-        try:
-            result = node.run("node", [str(RENDERER), str(KATEX_DIST.parent)], input=json.dumps(items),
-                              capture_output=True, text=True, check=False)
-        except node.NodeMissing as error:
-            raise PluginError(str(error)) from None
+    def _render(self, missing: dict[tuple[str, bool], str]) -> None:
+        items = [{"tex": tex, "display": display} for tex, display in missing]
+        result = node.run("node", [str(RENDERER), str(KATEX_DIST.parent)], input=json.dumps(items),
+                          capture_output=True, text=True, check=False)
         if result.returncode != 0:
             bad = re.search(r'cannot render ("(?:[^"\\]|\\.)*")', result.stderr)
-            pages = sorted({src for formula, src in missing.values() if bad and json.dumps(formula["tex"]) == bad[1]})
-            where = ", ".join(pages) or ", ".join(sorted({src for _, src in missing.values()}))
+            pages = sorted({src for (tex, _), src in missing.items() if bad and json.dumps(tex) == bad[1]})
+            where = ", ".join(pages) or ", ".join(sorted(set(missing.values())))
             raise PluginError(f"{where}: math that KaTeX cannot render: {result.stderr.strip()}")
         for key, mathml in zip(missing, json.loads(result.stdout)):
             self.rendered[key] = mathml

@@ -37,27 +37,8 @@ FORMAT = 4  # bump when the layout of entries changes
 
 
 def digest(value) -> str:
-    """A stable SHA-256 of a JSON-able value (dict keys in sorted order; types and lengths delimit parts)."""
-    hasher = hashlib.sha256()
-    _feed(hasher, value)
-    return hasher.hexdigest()
-
-
-def _feed(hasher, value) -> None:
-    if isinstance(value, str):
-        data = value.encode("utf-8", "surrogatepass")
-        hasher.update(b"s%d:" % len(data) + data)
-    elif isinstance(value, dict):
-        hasher.update(b"d%d:" % len(value))
-        for key in sorted(value):
-            _feed(hasher, str(key))
-            _feed(hasher, value[key])
-    elif isinstance(value, (list, tuple)):
-        hasher.update(b"l%d:" % len(value))
-        for item in value:
-            _feed(hasher, item)
-    else:  # None, booleans, numbers
-        hasher.update(b"v" + json.dumps(value).encode() + b";")
+    """A stable SHA-256 of a JSON-able value (canonical JSON: dict keys sorted, non-ASCII escaped)."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
 
 
 def file(path: Path) -> str:
@@ -69,18 +50,14 @@ def file(path: Path) -> str:
 
 
 @functools.cache
-def _loaded() -> dict[str, str]:
-    files = {name: module.__file__ for name, module in sorted(sys.modules.items())
-             if name.startswith("tools.") and getattr(module, "__file__", None)}
-    files["katex_render.cjs"] = str(ROOT / "tools" / "katex_render.cjs")
-    return {name: file(Path(path)) for name, path in files.items()}
-
-
 def loaded_code() -> str:
     """The build's own code (every `tools` module this process has imported, and the KaTeX
     script it runs), read once per process: the plugin's first call comes when it is loaded, so it
     is the code this process runs for as long as it lives (serve's rebuilds included)."""
-    return digest(_loaded())
+    files = {name: module.__file__ for name, module in sorted(sys.modules.items())
+             if name.startswith("tools.") and getattr(module, "__file__", None)}
+    files["katex_render.cjs"] = str(ROOT / "tools" / "katex_render.cjs")
+    return digest({name: file(Path(path)) for name, path in files.items()})
 
 
 def _tokens(path: Path) -> bytes:
@@ -108,9 +85,7 @@ def module(name: str, package: str) -> str:
     if folder is None:
         return "missing"
     parts = name.split(".")[1:] if name != package else ["__init__"]
-    path = folder.joinpath(*parts).with_suffix(".py")
-    if not path.is_file():
-        path = folder.joinpath(*parts, "__init__.py")
+    path = folder.joinpath(*parts).with_suffix(".py")  # the package is flat: literate/<module>.py
     return hashlib.sha256(_tokens(path)).hexdigest() if path.is_file() else "missing"
 
 
@@ -135,14 +110,11 @@ def site(config, environment_key: str) -> str:
                    "config": repr((config.docs_dir, config.site_url, config.use_directory_urls, config.edit_uri))})
 
 
-def rendered_run(run_key: str, outputs: list[str] | None) -> str:
-    """A replayed page's run, as its render depends on it: the run's key and what it printed."""
-    return digest({"run": run_key, "outputs": outputs})
-
-
-def rendered(site_key: str, markdown: str, meta, page: str, url: str, run: str, files) -> str:
-    return digest({"site": site_key, "markdown": markdown, "meta": repr(meta), "page": page, "url": url, "run": run,
-                   "files": sorted((f.src_uri, f.dest_uri, f.url) for f in files)})
+def rendered(site_key: str, markdown: str, meta, page: str, url: str, run_key: str, outputs: list[str] | None,
+             files) -> str:
+    """A replayed page's render: its Markdown and front matter, its run (key and what it printed), the site's files."""
+    return digest({"site": site_key, "markdown": markdown, "meta": repr(meta), "page": page, "url": url,
+                   "run": run_key, "outputs": outputs, "files": sorted((f.src_uri, f.dest_uri, f.url) for f in files)})
 
 
 def notebook(site_key: str, text: str, options: dict) -> str:

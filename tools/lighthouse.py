@@ -7,12 +7,11 @@ Chromium that tools/browser.py chooses, with its mobile preset (4x CPU throttlin
 contentful paint. Nothing asserts a score: the numbers depend on the machine, so read them against
 the table in the same run.
 
-    python -m tools.lighthouse [--site site] [--runs 3] [page ...]
+    python -m tools.lighthouse   # after `make build`, `make browser` and Lighthouse's npm ci (what `make lighthouse` does)
 """
 
 from __future__ import annotations
 
-import argparse
 import functools
 import gzip
 import http.server
@@ -20,7 +19,6 @@ import io
 import json
 import os
 import statistics
-import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -30,6 +28,8 @@ from tools import browser, node
 ROOT = Path(__file__).resolve().parent.parent
 LIGHTHOUSE = ROOT / "tools" / "lighthouse" / "node_modules" / "lighthouse" / "cli" / "index.js"
 CATEGORIES = ["performance", "accessibility", "best-practices", "seo"]
+SITE = ROOT / "site"  # `make lighthouse` builds it first
+RUNS = 3
 COMPRESSED = {".html", ".css", ".js", ".json", ".svg", ".xml", ".ipynb", ".txt"}
 
 
@@ -77,40 +77,20 @@ def audit(url: str, chrome: str) -> dict:
     return scores
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--site", type=Path, default=ROOT / "site")
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("pages", nargs="*", help="pages to audit, e.g. chapters/convolutions/ (default: all)")
-    args = parser.parse_args(argv)
-    if not LIGHTHOUSE.is_file():
-        print(f"Lighthouse is not installed at {LIGHTHOUSE}: run `make lighthouse`", file=sys.stderr)
-        return 1
-    try:
-        chrome = browser.chromium()
-    except browser.NotFound as error:
-        print(error, file=sys.stderr)
-        return 1
-    if not (args.site / "index.html").is_file():
-        print(f"no built site in {args.site}: run `make build` first", file=sys.stderr)
-        return 1
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(GzipHandler, directory=str(args.site)))
+def main() -> None:
+    chrome = browser.chromium()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(GzipHandler, directory=str(SITE)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     origin = f"http://127.0.0.1:{server.server_address[1]}/"
-    print(f"Lighthouse, mobile preset, median of {args.runs} runs per page, site served with gzip:\n")
+    print(f"Lighthouse, mobile preset, median of {RUNS} runs per page, site served with gzip:\n")
     print(f"{'page':<26} {'perf':>5} {'a11y':>5} {'b.p.':>5} {'seo':>5} {'TBT':>8} {'LCP':>6}")
-    try:
-        for page in args.pages or pages(args.site):
-            runs = [audit(origin + page, chrome) for _ in range(args.runs)]
-            med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-            print(f"{page or '(home)':<26} {med['performance']:>5.2f} {med['accessibility']:>5.2f} "
-                  f"{med['best-practices']:>5.2f} {med['seo']:>5.2f} {med['tbt_ms']:>6.0f}ms {med['lcp_s']:>5.2f}s",
-                  flush=True)
-    finally:
-        server.shutdown()
-    return 0
+    for page in pages(SITE):
+        runs = [audit(origin + page, chrome) for _ in range(RUNS)]
+        med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+        print(f"{page or '(home)':<26} {med['performance']:>5.2f} {med['accessibility']:>5.2f} "
+              f"{med['best-practices']:>5.2f} {med['seo']:>5.2f} {med['tbt_ms']:>6.0f}ms {med['lcp_s']:>5.2f}s",
+              flush=True)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

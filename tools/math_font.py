@@ -24,8 +24,6 @@ import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
-from mkdocs.exceptions import PluginError
-
 from tools import keys
 from tools.cache import Store
 
@@ -74,27 +72,20 @@ def characters(mathml: str) -> set[str]:
     return {c for c in drawn if not c.isspace()}
 
 
-def _source_bytes() -> bytes:
-    try:
-        return SOURCE.read_bytes()
-    except OSError:
-        raise PluginError(f"the math font is not at {SOURCE}: run `make setup` (it runs `npm ci`)") from None
-
-
 def _source():
     from fontTools.ttLib import TTFont  # imported only when a font is made: it takes 0.1 s
 
-    return TTFont(io.BytesIO(_source_bytes()))
+    return TTFont(SOURCE)
 
 
 def build(store: Store, site_key: str, drawn: dict[str, set[str]]) -> tuple[bytes, dict[str, list[str]]]:
     """The font for the math of a build's pages (drawn: page -> characters), and for each page the
     characters the font cannot draw, if any. Cached by content in the build's cache."""
     chars = sorted(set().union(*drawn.values()))
-    key = keys.font(site_key, _source_bytes(), chars)
+    key = keys.font(site_key, SOURCE.read_bytes(), chars)
     entry = store.load(KIND, "noto-sans-math", key)
     if entry is None:
-        entry = {"woff": base64.b64encode(subset(frozenset(chars))).decode("ascii"), "lacking": lacking(chars)}
+        entry = {"woff": base64.b64encode(subset(frozenset(chars))).decode("ascii"), "lacking": sorted(set(chars) - coverage())}
         store.save(KIND, "noto-sans-math", key, entry)
     missing = set(entry["lacking"])
     return base64.b64decode(entry["woff"]), {page: sorted(c & missing) for page, c in drawn.items() if c & missing}
@@ -129,11 +120,6 @@ def subset(chars: frozenset[str]) -> bytes:
     out = io.BytesIO()
     font.save(out)
     return out.getvalue()
-
-
-def lacking(chars: Iterable[str]) -> list[str]:
-    """The characters the font cannot draw (the browser would fall back to another font)."""
-    return sorted(set(chars) - coverage())
 
 
 def describe(chars: Iterable[str]) -> str:

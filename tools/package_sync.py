@@ -27,27 +27,16 @@ from tools.chapter import ChapterError, relative
 ROOT = Path(__file__).resolve().parents[1]
 log = logging.getLogger("mkdocs.plugins.literate")
 
-_state = {"command": "build"}  # set by MkDocs' startup event; this module outlives serve's rebuilds
-
-
-def startup(command: str) -> None:
-    _state["command"] = command
-
-
-def serving() -> bool:
-    return _state["command"] == "serve"
-
-
 def _owns_the_package(config) -> bool:
     return Path(config.docs_dir).resolve() == (ROOT / "docs").resolve()
 
 
-def sync(config) -> None:
+def sync(config, serving: bool) -> None:
     """Before a build: the package must be what the chapters make (serve: make it so)."""
     if not _owns_the_package(config):
         return
     try:
-        if serving():
+        if serving:
             for path in tangle.write():
                 log.info("Tangled %s from the chapters", relative(path))
         else:
@@ -70,11 +59,9 @@ def fast_watcher(server, config):
     server's public `unwatch` and `watch`; a theme folder that `unwatch` does not know was not
     watched (serve ran without `--watch-theme`).
     """
-    try:
-        from watchdog import events
-        from watchdog.observers import Observer
-    except ImportError:
-        return server
+    from watchdog import events  # MkDocs' own serve imports watchdog: it is always there
+    from watchdog.observers import Observer
+
     changes = [events.FileCreatedEvent, events.FileDeletedEvent, events.FileModifiedEvent,
                events.FileMovedEvent, events.FileClosedEvent]
 
@@ -83,11 +70,8 @@ def fast_watcher(server, config):
             return super().schedule(event_handler, path, recursive=recursive, event_filter=event_filter or changes)
 
     paths = [p for p in (config.docs_dir, config.config_file_path) if p]
-    try:
-        for path in paths:
-            server.unwatch(path)
-    except (KeyError, AttributeError):
-        return server  # not the server this was written for: keep its own watcher
+    for path in paths:  # serve watches them before its serve event
+        server.unwatch(path)
     for folder in config.theme.dirs:
         try:
             server.unwatch(folder)

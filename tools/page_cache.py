@@ -18,7 +18,7 @@ import logging
 
 from mkdocs.structure.toc import get_toc
 
-from tools import keys, upstream
+from tools import upstream
 from tools.cache import Store
 
 PAGES = "rendered"
@@ -84,25 +84,6 @@ def cache_render(page, store: Store, kind: str, key: str | None, on_hit=lambda: 
         return cached_render
 
     upstream.replace_render(page, cached)
-
-
-class Renders:
-    """The render cache of one build's Markdown pages."""
-
-    def __init__(self, store: Store, site_key: str) -> None:
-        self.store = store
-        self.site_key = site_key
-
-    def wrap(self, page, markdown: str, run_key: str | None, files, on_hit) -> None:
-        """Serve page.render from the cache when its Markdown, run, files and configuration are unchanged.
-
-        run_key: a key of the page's replayed run and its outputs (None when its blocks really
-        execute, which happens inside render and must not be skipped). The front matter (page.meta,
-        which MkDocs removed from markdown) is part of the key: its title is the page's.
-        """
-        key = None if run_key is None else keys.rendered(self.site_key, markdown, page.meta, page.file.src_uri,
-                                                         page.url, run_key, files)
-        cache_render(page, self.store, PAGES, key, on_hit)
 
 
 _formatted: dict[str, str] = {}  # key -> a replayed block's HTML, for this process

@@ -66,11 +66,10 @@ class _Build:
         self.store = cache.Store(folder)
         environment_key = keys.environment()
         self.site_key = keys.site(config, environment_key)
-        self.runner = Runner(self.store, environment_key, float(options.block_timeout), plugin.jobs, plugin.shard)
+        self.runner = Runner(self.store, environment_key, float(options.block_timeout), options.jobs or workers.cores(),
+                             parse_shard(options.shard))
         self.notebooks = notebook_pages.Notebooks(self.store, self.site_key)
         self.math = katex.Math()
-        self.renders = page_cache.Renders(self.store, self.site_key)
-        self.math_font: File | None = None  # its content is known once every page's math is
         self.models: dict[str, tuple[chapter.Chapter, str]] = {}  # src_uri -> the page's model and name
 
     def close(self) -> None:
@@ -79,16 +78,11 @@ class _Build:
 
 
 class LiteratePlugin(BasePlugin[LiterateConfig]):
-    supports_multiple_instances = False
-
-    def __init__(self) -> None:
-        self.build: _Build | None = None
-        self.rule = chapter.ExecRule(frozenset())
-        self.jobs = 1
-        self.shard: tuple[int, int] | None = None
+    build: _Build | None = None  # the rest is set by MkDocs' events: serving at startup, rule at config
+    serving = False
 
     def on_startup(self, *, command, dirty) -> None:
-        package_sync.startup(command)
+        self.serving = command == "serve"  # MkDocs keeps a plugin with on_startup across serve's rebuilds
         keys.loaded_code()  # the code this process runs, read now: what it stores is keyed on it
 
     def on_config(self, config):
@@ -100,12 +94,10 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         jobs = self.config.jobs
         if jobs is not None and jobs < 1:
             raise PluginError(f"plugins.literate.jobs (JOBS) is {jobs}: give a positive number of workers (1: one)")
-        self.jobs = jobs or workers.cores()
         timeout = self.config.block_timeout
         if isinstance(timeout, bool) or not 0 < timeout < float("inf"):
             raise PluginError(f"plugins.literate.block_timeout is {timeout!r}: give a positive number of seconds")
-        self.shard = parse_shard(self.config.shard)
-        upstream.use_formatter(("python", "py"), self._format)
+        upstream.use_formatter(self._format)
         self.rule = chapter.ExecRule(frozenset(config.plugins["markdown-exec"].config.languages))
         repo = (self.config.repo_url or "").strip().rstrip("/")
         config.repo_url = None  # a repo_url would make the theme ask GitHub's API for statistics
@@ -120,14 +112,14 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
 
     def on_pre_build(self, *, config) -> None:
         self._close()
-        package_sync.sync(config)
+        package_sync.sync(config, self.serving)
         self.build = _Build(self, config)
 
     @event_priority(100)  # before mkdocs-jupyter looks at the files, so it renders our notebooks
     def on_files(self, files, *, config):
         """Add the math font, the chapters' notebooks and the package's wheel to the site."""
         build = self.build
-        build.math_font = File.generated(config, math_font.URI, content=b"")
+        build.math_font = File.generated(config, math_font.URI, content=b"")  # its content: once every page's math is known
         files.append(build.math_font)
         files.append(File.generated(config, math_font.LICENSE_URI, abs_src_path=str(math_font.LICENSE)))
         build.notebooks.add_files(files, config)
@@ -139,13 +131,10 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
     def on_nav(self, nav, *, config, files):
         """Before any page is converted: hand the runs the cache lacks to worker processes."""
         pages = []
-        for file in files.documentation_pages():
-            if file.src_uri.endswith(".md"):
-                try:
-                    pages.append((chapter.read_page(Path(file.abs_src_path), self.rule), self._name(file.abs_src_path, config)))
-                except chapter.ChapterError:
-                    continue  # reported, with its line, when the page itself is converted
         try:
+            for file in files.documentation_pages():
+                if file.src_uri.endswith(".md"):
+                    pages.append((chapter.read_page(Path(file.abs_src_path), self.rule), self._name(file.abs_src_path, config)))
             handed = self.build.runner.start(pages)
         except chapter.ChapterError as error:
             raise PluginError(str(error)) from None
@@ -157,7 +146,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
     def on_pre_page(self, page, *, config, files):
         """A notebook page: its render, fitted to the site and cached."""
         if page.file.src_uri.startswith(notebook_pages.NOTEBOOKS):
-            self.build.notebooks.cache_rendering(page, _jupyter_options(config))
+            self.build.notebooks.cache_rendering(page, dict(config.plugins["mkdocs-jupyter"].config))
         return page
 
     def on_page_markdown(self, markdown: str, *, page, config, files) -> str:
@@ -178,13 +167,14 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
             line = re.sub(r"""\s*\b(?:session|id)=(?:"[^"]*"|'[^']*'|\S+)""", "", lines[n])
             lines[n] = f'{line.rstrip()} session="{name}" id="{name}:{block.line}"'
         markdown = wheel.with_install_line("\n".join(lines), build.notebooks.requirement)
-        replayed = plan.replay is not None or not plan.blocks
-        run = keys.rendered_run(plan.key, plan.replay) if replayed else None
-        build.renders.wrap(page, markdown, run, files, lambda: build.runner.replayed(name))
+        replayed = plan.replay is not None or not plan.blocks  # else its blocks run inside render: never skipped
+        key = keys.rendered(build.site_key, markdown, page.meta, page.file.src_uri, page.url, plan.key, plan.replay,
+                            files) if replayed else None
+        page_cache.cache_render(page, build.store, page_cache.PAGES, key, lambda: build.runner.replayed(name))
         return markdown
 
     def on_page_content(self, html: str, *, page, config, files) -> str:
-        """Check every executed block was shown; write a chapter's notebook; note the page's math."""
+        """Check every executed block was shown; write a chapter's notebook; place a notebook page."""
         build = self.build
         if page.file.src_uri in build.models:
             model, name = build.models[page.file.src_uri]
@@ -193,13 +183,12 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
                 build.notebooks.write(model, name, page.file.src_uri, outputs)
         if page.file.src_uri.startswith(notebook_pages.NOTEBOOKS):
             notebook_pages.fix_page(page)
-        build.math.collect(page, html)
         return html
 
     def on_env(self, env, *, config, files):
         """Every page's math as MathML, and the font cut to what it draws."""
         build = self.build
-        build.math.render_all()
+        build.math.render_all([file.page for file in files.documentation_pages()])
         font, lacking = math_font.build(build.store, build.site_key, build.math.drawn)
         for src_uri, chars in sorted(lacking.items()):
             log.warning(f"{src_uri}: math draws characters its font lacks: {math_font.describe(chars)}")
@@ -220,10 +209,8 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         found = report.rows(build.runner)
         where = Path(self.config.report) if self.config.report else Path(config.site_dir).resolve().parent / "build" / "execution-report.json"
         report.write(found, where)
-        if package_sync.serving():
-            log.info(report.one_line(found))
-        else:
-            log.info(f"Execution report ({report.relative_name(where)}):\n\n{report.table(found)}\n")
+        if not self.serving:  # serve: the summary line above
+            log.info(f"Execution report ({where}):\n\n{report.table(found)}\n")
         build.store.prune()
         self._close()
 
@@ -257,7 +244,3 @@ def parse_shard(value: str | None) -> tuple[int, int] | None:
     if match is None or not 1 <= int(match[1]) <= int(match[2]):
         raise PluginError(f"plugins.literate.shard (SHARD) is {value!r}: give i/n with 1 <= i <= n (e.g. 1/4)")
     return int(match[1]), int(match[2])
-
-
-def _jupyter_options(config) -> dict:
-    return dict(config.plugins["mkdocs-jupyter"].config)

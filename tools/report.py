@@ -28,7 +28,7 @@ def rows(runner) -> list[dict]:
         found.append({
             "page": name,
             "blocks": len(plan.blocks),
-            "ran": runner.ran(name),
+            "ran": plan.result is not None,
             "failed": plan.failed,
             "skipped": plan.skipped,
             "seconds": round(sum(seconds.values()), 3),
@@ -50,19 +50,6 @@ def table(found: list[dict]) -> str:
                  f"{len(found) - len(ran) - len(others)} replayed from the cache"
                  + (f"; {len(others)} left to other shards." if others else "."))
     return "\n".join(lines)
-
-
-def one_line(found: list[dict]) -> str:
-    ran = [row for row in found if row["ran"]]
-    names = ", ".join(f"{row['page']} {row['seconds']:.2f} s" for row in ran) or "none"
-    return f"Blocks ran on {len(ran)} page(s) ({names}); {len(found) - len(ran)} replayed"
-
-
-def relative_name(where: Path) -> str:
-    try:
-        return where.relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        return str(where)
 
 
 def write(found: list[dict], where: Path) -> None:

@@ -22,12 +22,13 @@ else:  # pragma: no cover - Python 3.10: the same reader, from PyPI (a docs depe
     import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
-EXTRAS = ["chapters"]  # what readers of the chapters install; docs and test are for this repository
+EXTRA = "chapters"  # what readers of the chapters install; docs and test are for this repository
 EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can hold: no build time in the wheel
 TAG = "py3-none-any"
 
 
-def _project(pyproject: Path) -> dict:
+def project(pyproject: Path = ROOT / "pyproject.toml") -> dict:
+    """The [project] table of pyproject.toml: the package's name, version and dependencies, in one place."""
     with open(pyproject, "rb") as handle:
         return tomllib.load(handle)["project"]
 
@@ -42,10 +43,8 @@ def _metadata(project: dict) -> str:
         f"License: {project['license']['text']}",
     ]
     lines += [f"Requires-Dist: {requirement}" for requirement in project.get("dependencies", [])]
-    for extra in EXTRAS:
-        lines.append(f"Provides-Extra: {extra}")
-        lines += [f'Requires-Dist: {requirement}; extra == "{extra}"'
-                  for requirement in project.get("optional-dependencies", {}).get(extra, [])]
+    lines.append(f"Provides-Extra: {EXTRA}")
+    lines += [f'Requires-Dist: {requirement}; extra == "{EXTRA}"' for requirement in project["optional-dependencies"][EXTRA]]
     return "\n".join(lines) + "\n"
 
 
@@ -54,19 +53,15 @@ def _record_line(name: str, data: bytes) -> str:
     return f"{name},sha256={digest},{len(data)}"
 
 
-def package_files(package: Path) -> list[Path]:
-    """The files the package consists of: its modules and its py.typed marker (no bytecode)."""
-    return sorted(p for p in package.iterdir() if p.suffix == ".py" or p.name == "py.typed")
-
-
-def build(package: Path = ROOT / "literate", pyproject: Path = ROOT / "pyproject.toml") -> tuple[str, bytes]:
+def build() -> tuple[str, bytes]:
     """The wheel's file name and bytes."""
-    project = _project(pyproject)
-    name, version = project["name"], project["version"]
+    table = project()
+    name, version = table["name"], table["version"]
     dist_info = f"{name}-{version}.dist-info"
-    members = [(f"{package.name}/{path.name}", path.read_bytes()) for path in package_files(Path(package))]
+    files = sorted(path for path in (ROOT / "literate").iterdir() if path.suffix == ".py" or path.name == "py.typed")
+    members = [(f"literate/{path.name}", path.read_bytes()) for path in files]  # its modules and py.typed, no bytecode
     members += [
-        (f"{dist_info}/METADATA", _metadata(project).encode()),
+        (f"{dist_info}/METADATA", _metadata(table).encode()),
         (f"{dist_info}/WHEEL", f"Wheel-Version: 1.0\nGenerator: tools/wheel.py\nRoot-Is-Purelib: true\nTag: {TAG}\n".encode()),
     ]
     record = "\n".join([_record_line(n, d) for n, d in members] + [f"{dist_info}/RECORD,,"]) + "\n"
@@ -85,7 +80,7 @@ def requirement(site_url: str, filename: str) -> str:
     """What pip installs the package with, and what its chapters need, from the published site."""
     url = site_url.rstrip("/") + "/dist/" + filename
     name = filename.split("-", 1)[0]
-    return f"{name}[{','.join(EXTRAS)}] @ {url}"
+    return f"{name}[{EXTRA}] @ {url}"
 
 
 INSTALL_MARKER = re.compile(r"^(?P<indent>[ \t]*)<!-- install-literate -->[ \t]*$", re.M)

@@ -27,10 +27,9 @@ import traceback
 from collections import deque
 from concurrent.futures import Future
 from multiprocessing.connection import wait
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
 GRACE = 10.0  # seconds a worker may take past its task's limit before the build gives up on it
+TICK = 0.1  # seconds between two looks of the pool's thread when nothing happens
 STOP = 5.0  # seconds a stopping worker is given to exit before it is killed
 
 
@@ -57,15 +56,13 @@ def end_group(pid: int = 0) -> None:
         os.kill(pid, signal.SIGTERM if sys.platform == "win32" else signal.SIGKILL)
 
 
-def _work(connection, root: str, threads: int) -> None:
+def _work(connection, threads: int) -> None:
     """A worker's life: tasks from the build, one at a time, until it says stop or is gone."""
     # PyTorch, when a page imports it, starts with this many threads (a worker does not import it
     # itself: a page that does not use it does not wait for it).
     os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(threads)
     if hasattr(os, "setsid"):
         os.setsid()  # its own group, so that ending it ends what its blocks started
-    if root not in sys.path:
-        sys.path.insert(0, root)
     from tools import blocks
 
     sending = threading.Lock()
@@ -83,18 +80,13 @@ def _work(connection, root: str, threads: int) -> None:
             task = connection.recv()
         except (EOFError, OSError):
             return
-        if task is None:
-            return
-        try:
-            report(("done", blocks.run_page(*task)))
-        except Exception:
-            report(("error", traceback.format_exc(limit=-3)))
+        report(("done", blocks.run_page(*task)))
 
 
 class _Worker:
     def __init__(self, context, threads: int) -> None:
         self.connection, child = context.Pipe()
-        self.process = context.Process(target=_work, args=(child, str(ROOT), threads), daemon=True)
+        self.process = context.Process(target=_work, args=(child, threads), daemon=True)
         self.process.start()
         child.close()
         self.ready = False  # it has started and waits for tasks
@@ -115,7 +107,6 @@ class Pool:
         self.workers = [_Worker(self.context, self.threads) for _ in range(count)]
         self.queue: deque[tuple[Future, float, str, tuple]] = deque()
         self.lock = threading.Lock()
-        self.wake, self.waker = multiprocessing.Pipe(duplex=False)  # submit() wakes the thread
         self.broken: str | None = None
         self.closed = False
         self.thread = threading.Thread(target=self._serve, daemon=True, name="literate-workers")
@@ -130,7 +121,6 @@ class Pool:
                 future.set_exception(WorkerFailed(f"{what}: {self.broken}"))
                 return future
             self.queue.append((future, limit, what, arguments))
-        self.waker.send_bytes(b"")
         return future
 
     def _serve(self) -> None:
@@ -153,15 +143,12 @@ class Pool:
                     if not self.queue:
                         break
                     future, limit, what, task = self.queue.popleft()
-                if future.set_running_or_notify_cancel():
-                    worker.task = (future, time.monotonic() + limit + GRACE, what)
-                    try:
-                        worker.connection.send(task)
-                    except OSError:  # it died: its task fails below
-                        pass
-        ready = wait([self.wake] + [w.connection for w in self.workers] + [w.process.sentinel for w in self.workers], 1.0)
-        if self.wake in ready:
-            self.wake.recv_bytes()
+                worker.task = (future, time.monotonic() + limit + GRACE, what)
+                try:
+                    worker.connection.send(task)
+                except OSError:  # it died: its task fails below
+                    pass
+        ready = wait([w.connection for w in self.workers] + [w.process.sentinel for w in self.workers], TICK)
         for worker in list(self.workers):
             message = None
             if worker.connection in ready:
@@ -176,9 +163,9 @@ class Pool:
             if message is None and worker.process.is_alive() and (task is None or time.monotonic() <= task[1]):
                 continue
             worker.task = None
-            if task is not None and message is not None:  # "done"; "last": done, and it ends; "error": it raised
-                task[0].set_exception(WorkerFailed(message[1])) if message[0] == "error" else task[0].set_result(message[1])
-                if message[0] != "last" and worker.process.is_alive():
+            if message is not None:  # "done"; "last": done, and it ends (a block past its limit)
+                task[0].set_result(message[1])
+                if message[0] == "done" and worker.process.is_alive():
                     continue
             elif task is not None:
                 alive = worker.process.is_alive()
@@ -187,29 +174,13 @@ class Pool:
                     f"killed" if alive else f"{task[2]}: its worker process died (exit code {worker.process.exitcode})"))
             elif not worker.ready:
                 raise RuntimeError(f"a worker process could not start (exit code {worker.process.exitcode})")
-            if message is None or message[0] == "last" or not worker.process.is_alive():
-                worker.end()
-                self.workers[self.workers.index(worker)] = _Worker(self.context, self.threads)
+            worker.end()
+            self.workers[self.workers.index(worker)] = _Worker(self.context, self.threads)
 
     def close(self) -> None:
-        """Stop every worker: queued tasks are cancelled, running ones killed after STOP seconds."""
+        """Stop the pool's thread, then end every worker and what its blocks started (nothing waits
+        for their tasks once the build is over)."""
         self.closed = True
-        self.waker.send_bytes(b"")
         self.thread.join(STOP)
-        with self.lock:
-            for future, *_ in self.queue:
-                future.cancel()
-            self.queue.clear()
         for worker in self.workers:
-            try:
-                worker.connection.send(None)
-            except OSError:
-                pass
-        deadline = time.monotonic() + STOP
-        for worker in self.workers:
-            worker.process.join(max(0.0, deadline - time.monotonic()))
             worker.end()
-            if worker.task is not None and not worker.task[0].done():
-                worker.task[0].set_exception(WorkerFailed(f"{worker.task[2]}: the build stopped"))
-        self.wake.close()
-        self.waker.close()

@@ -26,21 +26,6 @@ COPIED = ["docs", "literate", "tools", "overrides", "mkdocs.yml", "constraints.t
 VOLATILE = re.compile(rb"<!-- volatile -->.*?<!-- /volatile -->", re.S)
 
 
-def free_port() -> int:
-    """A port that was free a moment ago: another process may take it before it is bound again, so
-    whoever binds it must be ready to try another (as Workspace.serve is)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def listening_socket() -> socket.socket:
-    """A socket bound to a free port on 127.0.0.1 and listening: the port is taken from the start,
-    and a server handed this socket serves on it without binding anything again (no race). Child
-    processes do not inherit it."""
-    return socket.create_server(("127.0.0.1", 0))
-
-
 # What `mkdocs serve` logs: the server bound its port; a file event woke the rebuild loop; a
 # rebuild ended, well or badly. Each wake of the loop is one rebuild, which ends in one of the two.
 SERVING = "Serving on "
@@ -112,7 +97,9 @@ class Workspace:
         log says it is serving: until then another program could answer on the port.
         """
         for attempt in range(1, attempts + 1):
-            self.port = free_port()
+            with socket.socket() as probe:  # a port free a moment ago: another process may take it first
+                probe.bind(("127.0.0.1", 0))
+                self.port = probe.getsockname()[1]
             self.log = open(self.root / "serve.log", "w", encoding="utf-8")  # noqa: SIM115
             command = [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{self.port}", *options]
             self.server = subprocess.Popen(command, cwd=self.root, env=self.env(cache, SITE_URL=self.url, **env),
@@ -128,8 +115,7 @@ class Workspace:
                         raise TimeoutError(f"mkdocs serve did not start serving within {timeout} s:\n{self.serve_log()[-3000:]}")
                     time.sleep(0.05)
                 else:
-                    self.wait_for("", lambda page: True, timeout)
-                    return
+                    return  # serve logs it once its socket listens: a request now waits for it
             except BaseException:
                 self.stop()  # no server process or open log left behind by a serve that never came up
                 raise
