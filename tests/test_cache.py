@@ -347,3 +347,25 @@ def test_a_page_reruns_only_for_the_package_modules_it_imports(site_cache, tmp_p
     # ...and from then on a change to literate.timing runs it too.
     project.edit(timing, "took {span} of conv2d's time: {where}.", "took {span} the time of conv2d: {where}.")
     assert sorted(ran(built(project, tmp_path / "again"))[0]) == [drawing, "docs/chapters/faster.md", timing]
+
+
+def test_serve_compiles_a_template_once_and_again_when_it_changes(tmp_path):
+    import jinja2
+
+    from tools import page_cache
+
+    (tmp_path / "page.html").write_text("{{ 1 + 1 }}", encoding="utf-8")
+    compiled = page_cache.CompiledTemplates()  # what the plugin keeps across serve's rebuilds
+    compiles = []
+
+    class Counting(jinja2.Environment):
+        def compile(self, source, name=None, filename=None, *args, **kwargs):
+            compiles.append(name)
+            return super().compile(source, name, filename, *args, **kwargs)
+
+    def render() -> str:  # each rebuild makes a new environment
+        return Counting(loader=jinja2.FileSystemLoader(tmp_path), bytecode_cache=compiled).get_template("page.html").render()
+
+    assert render() == "2" and render() == "2" and compiles == ["page.html"]
+    (tmp_path / "page.html").write_text("{{ 2 + 2 }}", encoding="utf-8")
+    assert render() == "4" and compiles == ["page.html", "page.html"]

@@ -51,6 +51,9 @@ def test_serve_retangles_reimports_and_matches_a_cold_build(tmp_path, site, site
         for page in PAGES:
             served = comparable(workspace.get(page).replace(workspace.url.encode(), local))
             assert served == comparable((site / page / "index.html").read_bytes()), f"/{page} differs"
+        # ...and so is its search index, made of the entries serve remembered for unchanged pages
+        index = workspace.get("search/search_index.json").replace(workspace.url.encode(), local)
+        assert index == (site / "search" / "search_index.json").read_bytes()
 
         # A prose save is one rebuild: a build reading the chapters wakes no watcher (native file
         # watchers also report reads), and nothing is tangled. Counted in serve's log, by waiting
@@ -66,6 +69,7 @@ def test_serve_retangles_reimports_and_matches_a_cold_build(tmp_path, site, site
         before = workspace.wait_until_idle()  # the edits above, and what their builds started
         workspace.edit(LESSON, "Despite their name,", "Whatever their name,")
         edited = workspace.wait_for("chapters/convolutions/", lambda page: b"Whatever their name," in page)
+        assert b"Whatever their name," in workspace.get("search/search_index.json")  # the edited page's entries anew
         assert workspace.wait_until_idle() == before + 1, "the first prose save: one rebuild"
         workspace.edit(LESSON, "The checks are defined in the", "The checks are written in the")
         workspace.wait_for("chapters/convolutions/", lambda page: b"The checks are written in the" in page)

@@ -94,3 +94,37 @@ def test_reaches_live_only_in_the_adapter(pattern):
                  for path in sorted((ROOT / folder).glob("*.py")) if path.name != "upstream.py"
                  for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if re.search(pattern, line)]
     assert not elsewhere, f"{pattern} is used outside tools/upstream.py: {elsewhere}"
+
+
+def test_serve_parses_again_only_a_page_whose_search_entries_would_change(monkeypatch):
+    from types import SimpleNamespace
+
+    from material.plugins.search import plugin as search
+    from mkdocs.structure.toc import get_toc
+
+    monkeypatch.setattr(search.SearchIndex, "add_entry_from_context", search.SearchIndex.add_entry_from_context)
+    monkeypatch.setattr(upstream, "_entries", {})
+    upstream.remember_search_entries()  # undone with the test
+    parsed = []
+
+    class Counting(search.Parser):
+        def feed(self, data) -> None:
+            parsed.append(data)
+            super().feed(data)
+
+    monkeypatch.setattr(search, "Parser", Counting)
+
+    def entries(page) -> list[dict]:
+        index = search.SearchIndex()
+        index.add_entry_from_context(page)
+        return index.entries
+
+    page = SimpleNamespace(url="a/", title="A", meta={}, toc=get_toc([]), content='<h1 id="a">A</h1><p>one</p>')
+    first = entries(page)
+    assert entries(page) == first and len(parsed) == 1  # unchanged: the entries it had, not parsed again
+    for change in [{"content": '<h1 id="a">A</h1><p>two</p>'}, {"title": "B"}, {"meta": {"search": {"boost": 2}}}]:
+        before = len(parsed)
+        vars(page).update(change)
+        first = entries(page)
+        assert len(parsed) == before + 1, f"{change}: the page's entries were not made again"
+    assert "two" in first[0]["text"] and first[0]["boost"] == 2

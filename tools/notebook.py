@@ -2,8 +2,8 @@
 
 Prose becomes Markdown cells, executed blocks become code cells with the code exactly as the page
 shows it, and each code cell gets the output the site build recorded for that block, so the
-chapter is executed once per build. The notebook is built with nbformat's constructors, which
-check every cell (the tests validate whole notebooks); its text is reproducible: fixed kernel spec, sequential execution counts,
+chapter is executed once per build. The notebook is built as nbformat 4.5's JSON, which
+`nbformat.writes` validates; its text is reproducible: fixed kernel spec, sequential execution counts,
 cell ids derived from the position, no timestamps.
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 
 import nbformat
-from nbformat import v4
 
 from tools.chapter import Chapter
 from tools.fold import folded
@@ -69,11 +68,11 @@ def chapter_notebook(model: Chapter, outputs: dict[int, str], preface: str = "",
     def add_markdown(chunk: list[str]) -> None:
         body = notebook_markdown(prose("\n".join(chunk))).strip("\n")
         if body.strip():
-            cells.append(v4.new_markdown_cell(body))
+            cells.append({"cell_type": "markdown", "metadata": {}, "source": body})
 
     add_markdown([preface])
     if setup:
-        cells.append(v4.new_code_cell(setup, execution_count=None, outputs=[]))
+        cells.append({"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": setup})
     start = 0
     for count, block in enumerate(model.executed, start=1):
         add_markdown(lines[start : block.line - 1 - model.offset])
@@ -81,15 +80,18 @@ def chapter_notebook(model: Chapter, outputs: dict[int, str], preface: str = "",
         printed = outputs[block.line]
         cell_outputs = []
         if printed and block.html:
-            cell_outputs.append(v4.new_output("display_data", data={"text/html": printed, "text/plain": HTML_PLAIN}))
+            cell_outputs.append({"output_type": "display_data", "data": {"text/html": printed, "text/plain": HTML_PLAIN},
+                                 "metadata": {}})
         elif printed and "result" not in block.options:  # Markdown (a table, say): shown as the page shows it
-            cell_outputs.append(v4.new_output("display_data", data={"text/markdown": printed, "text/plain": printed}))
+            cell_outputs.append({"output_type": "display_data", "data": {"text/markdown": printed, "text/plain": printed},
+                                 "metadata": {}})
         elif printed:
-            cell_outputs.append(v4.new_output("stream", name="stdout", text=printed))
+            cell_outputs.append({"output_type": "stream", "name": "stdout", "text": printed})
         metadata = {"jupyter": {"source_hidden": True}} if folded(block) else {}  # as the page folds it
-        cells.append(v4.new_code_cell(block.code, execution_count=count, outputs=cell_outputs, metadata=metadata))
+        cells.append({"cell_type": "code", "execution_count": count, "metadata": metadata, "outputs": cell_outputs,
+                      "source": block.code})
     add_markdown(lines[start:])
     for number, cell in enumerate(cells):
-        cell.id = f"cell-{number:03d}"
-    notebook = v4.new_notebook(cells=cells, metadata={"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO})
-    return notebook
+        cell["id"] = f"cell-{number:03d}"
+    return nbformat.from_dict({"cells": cells, "metadata": {"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO},
+                               "nbformat": 4, "nbformat_minor": 5})

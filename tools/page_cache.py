@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 
+import jinja2
 from mkdocs.structure.toc import get_toc
 
 from tools import upstream
@@ -108,3 +109,19 @@ def formatted_block(format_block, key: str | None, md, **options) -> str:
                 del _formatted[next(iter(_formatted))]
             _formatted[key] = str(html)
     return html
+
+
+class CompiledTemplates(jinja2.BytecodeCache):
+    """Jinja's compiled templates, in memory: each of serve's rebuilds makes a new template
+    environment, which would compile every template again. Jinja checks each entry against its
+    template's source, so an edited template is compiled anew."""
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()

@@ -84,6 +84,10 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
     def on_startup(self, *, command, dirty) -> None:
         self.serving = command == "serve"  # MkDocs keeps a plugin with on_startup across serve's rebuilds
         keys.loaded_code()  # the code this process runs, read now: what it stores is keyed on it
+        if self.serving:  # what a rebuild need not make again: compiled templates, an unchanged page's search entries
+            self.templates = page_cache.CompiledTemplates()
+            upstream.compile_notebook_templates_once(page_cache.CompiledTemplates())
+            upstream.remember_search_entries()
 
     def on_config(self, config):
         """Check the plugin's options, register the block formatter, set the edit links and the notebooks' nav."""
@@ -186,8 +190,11 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         return html
 
     def on_env(self, env, *, config, files):
-        """Every page's math as MathML, and the font cut to what it draws."""
+        """Every page's math as MathML, and the font cut to what it draws; under serve, templates
+        compiled once (page_cache.CompiledTemplates)."""
         build = self.build
+        if self.serving:
+            env.bytecode_cache = self.templates
         build.math.render_all([file.page for file in files.documentation_pages()])
         font, lacking = math_font.build(build.store, build.site_key, build.math.drawn)
         for src_uri, chars in sorted(lacking.items()):

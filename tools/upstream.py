@@ -21,6 +21,8 @@ events, `Page.title` (settable), `Page.present_anchor_ids` and `Page.links_to_an
 from __future__ import annotations
 
 import contextlib
+import copy
+import functools
 import importlib.metadata
 import inspect
 import re
@@ -237,6 +239,90 @@ _reach("nbconvert's cells, restyled by the site", "nbconvert", "7.17.2", _NOTEBO
 
 def _failure_of(function: str) -> str:
     return f"{function} (tools/upstream.py), for mkdocs-jupyter {installed('mkdocs-jupyter')} and nbconvert {installed('nbconvert')}"
+
+
+# nbconvert: its templates, compiled once for serve's rebuilds ------------------------------------
+
+
+def compile_notebook_templates_once(cache) -> None:
+    """Give every template environment nbconvert makes the Jinja bytecode cache `cache`."""
+    from nbconvert.exporters.templateexporter import TemplateExporter
+
+    create = TemplateExporter._create_environment
+    if hasattr(create, "__wrapped__"):
+        return
+
+    @functools.wraps(create)
+    def _create_environment(self):
+        environment = create(self)
+        environment.bytecode_cache = cache
+        return environment
+
+    TemplateExporter._create_environment = _create_environment
+
+
+@_reach("TemplateExporter._create_environment, wrapped", "nbconvert", "7.17.2", """
+    nbconvert makes a Jinja environment for every notebook it converts and compiles its templates
+    in it again, with no option for a bytecode cache; under serve, a prose edit converts one
+    notebook twice (its page and its table of contents). The wrapper hands each environment the
+    plugin's compiled templates, which Jinja checks against each template's source.""")
+def _probe_notebook_templates() -> str | None:
+    from nbconvert.exporters.html import HTMLExporter
+    from nbconvert.exporters.markdown import MarkdownExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+
+    create = TemplateExporter._create_environment
+    if any(exporter._create_environment is not create for exporter in (HTMLExporter, MarkdownExporter)):
+        return "an exporter makes its environment its own way"
+    if "self._create_environment()" not in inspect.getsource(TemplateExporter.environment.fget):
+        return "TemplateExporter.environment no longer comes from _create_environment"
+    if "bytecode_cache" in inspect.getsource(inspect.unwrap(create)):
+        return "nbconvert now sets a bytecode cache of its own"
+    return None
+
+
+# Material's search: a page's entries, remembered across serve's rebuilds ------------------------
+
+_entries: dict[str, tuple[tuple, list[dict]]] = {}  # page URL -> what its entries were made of, and them
+SEARCH_READS = {"content", "meta", "title", "toc", "url"}  # what of a page its entries are made of
+
+
+def remember_search_entries() -> None:
+    """Let Material's search take a page's entries from memory when what they are made of is
+    unchanged: after an edit, serve parses the edited page's HTML alone."""
+    from material.plugins.search.plugin import SearchIndex
+
+    add = SearchIndex.add_entry_from_context
+    if hasattr(add, "__wrapped__"):
+        return
+
+    @functools.wraps(add)
+    def add_entry_from_context(self, page) -> None:
+        made_of = (page.content, repr(page.meta), page.title, str(page.toc))
+        known = _entries.get(page.url)
+        if known is not None and known[0] == made_of:
+            self.entries.extend(copy.deepcopy(known[1]))
+            return
+        start = len(self.entries)
+        add(self, page)
+        _entries[page.url] = made_of, copy.deepcopy(self.entries[start:])
+
+    SearchIndex.add_entry_from_context = add_entry_from_context
+
+
+@_reach("SearchIndex.add_entry_from_context, wrapped", "mkdocs-material", "9.8.2", """
+    Material's search parses every page's HTML again on every build, and offers no cache; under
+    serve a prose edit changes one page. The wrapper gives an unchanged page the entries it had,
+    which holds only while the entries are made of nothing but the page's content, metadata,
+    title, table of contents and URL.""")
+def _probe_search() -> str | None:
+    from material.plugins.search.plugin import SearchIndex
+
+    methods = [getattr(SearchIndex, name) for name in ("add_entry_from_context", "create_entry_for_section")]
+    read = set(re.findall(r"\bpage\.(\w+)", "".join(inspect.getsource(inspect.unwrap(m)) for m in methods)))
+    if not read <= SEARCH_READS:
+        return f"a page's entries are now also made of its {', '.join(sorted(read - SEARCH_READS))}"
+    return None
 
 
 # MkDocs' serve loop: native file events instead of polling ---------------------------------------
