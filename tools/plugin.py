@@ -84,9 +84,9 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
     def on_startup(self, *, command, dirty) -> None:
         self.serving = command == "serve"  # MkDocs keeps a plugin with on_startup across serve's rebuilds
         keys.loaded_code()  # the code this process runs, read now: what it stores is keyed on it
+        upstream.compile_notebook_templates_once(page_cache.CompiledTemplates())  # once, not once per notebook
         if self.serving:  # what a rebuild need not make again: compiled templates, an unchanged page's search entries
             self.templates = page_cache.CompiledTemplates()
-            upstream.compile_notebook_templates_once(page_cache.CompiledTemplates())
             upstream.remember_search_entries()
 
     def on_config(self, config):
@@ -126,7 +126,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         build.math_font = File.generated(config, math_font.URI, content=b"")  # its content: once every page's math is known
         files.append(build.math_font)
         files.append(File.generated(config, math_font.LICENSE_URI, abs_src_path=str(math_font.LICENSE)))
-        build.notebooks.add_files(files, config)
+        files = build.notebooks.add_files(files, config)
         name, data = wheel.build()
         files.append(File.generated(config, f"dist/{name}", content=data))
         build.notebooks.requirement = wheel.requirement(config.site_url or "/", name)
