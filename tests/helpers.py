@@ -342,16 +342,32 @@ class Visit:
                                      f"{sorted(self.in_flight.values())}")
 
     def mount_code_blocks(self) -> None:
-        """Bring every shown code block on screen in turn, as a reader scrolling down the page does:
-        Material (`content.lazy`) sets a block up, copy button and all, only then. Then back to the top."""
+        """Bring every shown code block on screen, as a reader scrolling down the page does: Material
+        (`content.lazy`) sets a block up, copy button and all, once an IntersectionObserver sees any
+        of it in the window. An observer of the test's own, made the same way, says which blocks the
+        window has shown; in a window 4000 px tall (as wide as before, so laid out the same), each
+        block it has not shown yet is scrolled to the top, for two frames. Then back to the top, at
+        the window's own size."""
+        size = self.page.viewport_size
+        self.page.set_viewport_size({"width": size["width"], "height": 4000})
         self.page.evaluate("""async () => {
-            for (const code of document.querySelectorAll('.md-content pre > code')) {
-                if (!code.getClientRects().length) continue;  // not shown: in a closed <details>
-                code.scrollIntoView({block: 'center'});
-                await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+            const frame = () => new Promise(done => requestAnimationFrame(done));
+            const seen = new Set();
+            const observer = new IntersectionObserver(entries => entries.forEach(e => e.isIntersecting && seen.add(e.target)));
+            const blocks = [...document.querySelectorAll('.md-content pre > code')].filter(code => code.getClientRects().length);
+            blocks.forEach(code => observer.observe(code));  // not shown (in a closed <details>): left out
+            await frame();
+            await frame();
+            for (const code of blocks) {
+                if (seen.has(code)) continue;  // shown already: at the start, or by an earlier block's scroll
+                code.scrollIntoView({block: 'start'});
+                await frame();
+                await frame();
             }
+            observer.disconnect();
             window.scrollTo(0, 0);
         }""")
+        self.page.set_viewport_size(size)
 
     def _route(self, route):
         url = route.request.url

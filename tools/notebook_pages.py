@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 import nbformat
-from mkdocs.structure.files import File, Files
+from mkdocs.structure.files import File
 
 from tools import upstream
 from tools.atomic import write_atomic
@@ -92,18 +92,12 @@ class Notebooks:
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    def add_files(self, files: Files, config) -> Files:
-        """The site's files with one notebook file per chapter, right after its chapter: MkDocs
-        converts pages in this order, so it converts a chapter's notebook page (whose notebook is
-        written once the chapter has run) while workers run the next chapters' blocks."""
-        ordered = []
-        for file in files:
-            ordered.append(file)
-            if is_chapter(file.src_uri):
-                # A plain File rooted in this build's notebook folder: mkdocs-jupyter wraps it and
-                # reads abs_src_path, which a File.generated would lose in the wrapper.
-                ordered.append(File(notebook_uri(file.src_uri), str(self.folder), config.site_dir, config.use_directory_urls))
-        return Files(ordered)
+    def add_files(self, files, config) -> None:
+        """One notebook file per chapter; its content is written once the chapter has run."""
+        for chapter in [f for f in files.documentation_pages() if is_chapter(f.src_uri)]:
+            # A plain File rooted in this build's notebook folder: mkdocs-jupyter wraps it and reads
+            # abs_src_path, which a File.generated would lose in the wrapper.
+            files.append(File(notebook_uri(chapter.src_uri), str(self.folder), config.site_dir, config.use_directory_urls))
 
     def write(self, model: Chapter, name: str, src_uri: str, outputs: dict[int, str]) -> None:
         """Write the chapter's notebook, with the outputs its page showed."""

@@ -126,7 +126,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         build.math_font = File.generated(config, math_font.URI, content=b"")  # its content: once every page's math is known
         files.append(build.math_font)
         files.append(File.generated(config, math_font.LICENSE_URI, abs_src_path=str(math_font.LICENSE)))
-        files = build.notebooks.add_files(files, config)
+        build.notebooks.add_files(files, config)
         name, data = wheel.build()
         files.append(File.generated(config, f"dist/{name}", content=data))
         build.notebooks.requirement = wheel.requirement(config.site_url or "/", name)
