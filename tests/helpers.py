@@ -350,24 +350,27 @@ class Visit:
         the window's own size."""
         size = self.page.viewport_size
         self.page.set_viewport_size({"width": size["width"], "height": 4000})
-        self.page.evaluate("""async () => {
-            const frame = () => new Promise(done => requestAnimationFrame(done));
-            const seen = new Set();
-            const observer = new IntersectionObserver(entries => entries.forEach(e => e.isIntersecting && seen.add(e.target)));
-            const blocks = [...document.querySelectorAll('.md-content pre > code')].filter(code => code.getClientRects().length);
-            blocks.forEach(code => observer.observe(code));  // not shown (in a closed <details>): left out
-            await frame();
-            await frame();
-            for (const code of blocks) {
-                if (seen.has(code)) continue;  // shown already: at the start, or by an earlier block's scroll
-                code.scrollIntoView({block: 'start'});
+        try:
+            self.page.evaluate("""async () => {
+                // the next frame; if the page draws none (a hidden window), two seconds, never for ever
+                const frame = () => new Promise(done => { requestAnimationFrame(done); setTimeout(done, 2000); });
+                const seen = new Set();
+                const observer = new IntersectionObserver(entries => entries.forEach(e => e.isIntersecting && seen.add(e.target)));
+                const blocks = [...document.querySelectorAll('.md-content pre > code')].filter(code => code.getClientRects().length);
+                blocks.forEach(code => observer.observe(code));  // not shown (in a closed <details>): left out
                 await frame();
                 await frame();
-            }
-            observer.disconnect();
-            window.scrollTo(0, 0);
-        }""")
-        self.page.set_viewport_size(size)
+                for (const code of blocks) {
+                    if (seen.has(code)) continue;  // shown already: at the start, or by an earlier block's scroll
+                    code.scrollIntoView({block: 'start'});
+                    await frame();
+                    await frame();
+                }
+                observer.disconnect();
+                window.scrollTo(0, 0);
+            }""")
+        finally:
+            self.page.set_viewport_size(size)
 
     def _route(self, route):
         url = route.request.url

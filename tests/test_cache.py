@@ -42,7 +42,7 @@ def test_an_entry_round_trips_and_is_named_for_its_page(tmp_path):
         (lambda text: "\x00\xff garbage", "not valid JSON"),
         (lambda text: text.replace('"1\\n"', '"2\\n"'), "does not match its digest"),  # a wrong value
         (lambda text: text.replace('"key": "kkk', '"key": "jjj'), "another key"),
-        (lambda text: json.dumps([0]), "another key"),  # not an entry at all
+        (lambda text: json.dumps([0]), "not a cache entry"),
     ],
 )
 def test_a_damaged_entry_is_ignored_with_a_warning_and_removed(tmp_path, caplog, damage, why):

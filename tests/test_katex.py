@@ -43,3 +43,18 @@ def test_an_ellipsis_takes_a_thin_space_but_none_in_a_script():
 def test_math_with_nothing_to_respace_comes_back_unchanged():
     math = MATH.format("", "<mi>x</mi><mo>&lt;</mo><mtext>a &amp; b</mtext>", "x &lt; \\text{a \\&amp; b}")
     assert tex_spacing(math) == math
+
+
+def test_katex_that_cannot_run_says_so_and_blames_no_formula(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from mkdocs.exceptions import PluginError
+
+    from tools import katex
+
+    monkeypatch.setattr(katex, "RENDERER", tmp_path / "missing.cjs")  # as without `make setup`
+    math = katex.Math()
+    math.rendered = {}
+    math.pages.append(SimpleNamespace(content='<span class="arithmatex">\\(x^2\\)</span>', file=SimpleNamespace(src_uri="a.md")))
+    with pytest.raises(PluginError, match=r"^KaTeX could not run \(run `make setup`\)"):
+        math.render_all()

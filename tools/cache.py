@@ -61,7 +61,9 @@ class Store:
         try:
             entry = json.loads(raw.decode("utf-8"))
             problem = None
-            if not isinstance(entry, dict) or entry.get("key") != key:  # every key covers FORMAT (keys.environment)
+            if not isinstance(entry, dict):
+                problem = "it is not a cache entry"
+            elif entry.get("key") != key:  # every key covers FORMAT (keys.environment)
                 problem = "it was stored for another key"
             elif entry.get("digest") != digest(entry.get("payload")):
                 problem = "its content does not match its digest"

@@ -8,8 +8,8 @@ with its own inline style, that a phone spent a third of a second styling on the
 pymdownx.arithmatex leaves ``\\(...\\)`` and ``\\[...\\]`` in ``<span class="arithmatex">`` (or a
 ``div``). Once every page is rendered, `Math.render_all` renders every formula of the pages that
 the cache does not hold in one Node process for the whole build, and puts the MathML into the
-pages. Rendered formulas are kept by their TeX and display mode, in memory across `mkdocs serve`
-rebuilds (a KaTeX upgrade means restarting serve, as any package upgrade does).
+pages. Rendered formulas are kept by their TeX, display mode and the KaTeX version, in memory
+across `mkdocs serve` rebuilds.
 `Math.drawn` is what each page's math draws: the characters the math font must have.
 """
 
@@ -31,7 +31,14 @@ RENDERER = ROOT / "tools" / "katex_render.cjs"
 _MATH = re.compile(r'<(?P<tag>span|div) class="arithmatex">(?P<tex>.*?)</(?P=tag)>', re.S)
 # A displayed formula scrolls sideways where it is wider than a phone: reachable by keyboard.
 _SCROLLS = ' tabindex="0"'
-_memory: dict[tuple[str, bool], str] = {}  # (TeX, display) -> MathML, for this process (serve's rebuilds)
+_memory: dict[str, dict[tuple[str, bool], str]] = {}  # KaTeX version -> {(TeX, display): MathML}, across serve rebuilds
+
+
+def katex_version() -> str:
+    try:
+        return json.loads((KATEX_DIST.parent / "package.json").read_text(encoding="utf-8"))["version"]
+    except (OSError, ValueError, KeyError):
+        raise PluginError(f"KaTeX not found at {KATEX_DIST}: run `make setup` (it runs `npm ci`)") from None
 
 
 MATHML = "http://www.w3.org/1998/Math/MathML"
@@ -84,13 +91,14 @@ class Math:
     """The math of one build: formulas collected per page, rendered together, cached by content."""
 
     def __init__(self) -> None:
-        self.rendered = _memory
+        self.rendered = _memory.setdefault(katex_version(), {})
+        self.pages: list = []  # the pages rendered in this build, in order
         self.drawn: dict[str, set[str]] = {}  # src_uri -> the characters its math draws
 
-    def render_all(self, pages: list) -> None:
+    def render_all(self) -> None:
         """Render every formula of the pages not in the cache (one Node run), then fill in the pages."""
         missing: dict[tuple[str, bool], str] = {}  # formula -> the first page that has it
-        for page in pages:
+        for page in self.pages:
             for match in _MATH.finditer(page.content):
                 formula = _formula(match)
                 if formula not in self.rendered:
@@ -99,7 +107,7 @@ class Math:
             self._render(missing)
         placed: dict[str, tuple[str, set[str]]] = {}  # formula key -> its MathML as placed, what it draws
 
-        for page in pages:
+        for page in self.pages:
             drawn = self.drawn[page.file.src_uri] = set()
 
             def place(match: re.Match) -> str:
@@ -119,7 +127,9 @@ class Math:
                           capture_output=True, text=True, check=False)
         if result.returncode != 0:
             bad = re.search(r'cannot render ("(?:[^"\\]|\\.)*")', result.stderr)
-            pages = sorted({src for (tex, _), src in missing.items() if bad and json.dumps(tex) == bad[1]})
+            if bad is None:  # not a formula: KaTeX itself could not run
+                raise PluginError(f"KaTeX could not run (run `make setup`): {result.stderr.strip()}")
+            pages = sorted({src for (tex, _), src in missing.items() if json.dumps(tex) == bad[1]})
             where = ", ".join(pages) or ", ".join(sorted(set(missing.values())))
             raise PluginError(f"{where}: math that KaTeX cannot render: {result.stderr.strip()}")
         for key, mathml in zip(missing, json.loads(result.stdout)):

@@ -24,6 +24,8 @@ import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
+from mkdocs.exceptions import PluginError
+
 from tools import keys
 from tools.cache import Store
 
@@ -72,34 +74,43 @@ def characters(mathml: str) -> set[str]:
     return {c for c in drawn if not c.isspace()}
 
 
-def _source():
+def _source_bytes() -> bytes:
+    try:
+        return SOURCE.read_bytes()
+    except OSError:
+        raise PluginError(f"the math font is not at {SOURCE}: run `make setup` (it runs `npm ci`)") from None
+
+
+def _font(source: bytes):
     from fontTools.ttLib import TTFont  # imported only when a font is made: it takes 0.1 s
 
-    return TTFont(SOURCE)
+    return TTFont(io.BytesIO(source))
 
 
 def build(store: Store, site_key: str, drawn: dict[str, set[str]]) -> tuple[bytes, dict[str, list[str]]]:
     """The font for the math of a build's pages (drawn: page -> characters), and for each page the
     characters the font cannot draw, if any. Cached by content in the build's cache."""
     chars = sorted(set().union(*drawn.values()))
-    key = keys.font(site_key, SOURCE.read_bytes(), chars)
+    source = _source_bytes()
+    key = keys.font(site_key, source, chars)
     entry = store.load(KIND, "noto-sans-math", key)
     if entry is None:
-        entry = {"woff": base64.b64encode(subset(frozenset(chars))).decode("ascii"), "lacking": sorted(set(chars) - coverage())}
+        entry = {"woff": base64.b64encode(subset(frozenset(chars), source)).decode("ascii"),
+                 "lacking": sorted(set(chars) - coverage(source))}
         store.save(KIND, "noto-sans-math", key, entry)
     missing = set(entry["lacking"])
     return base64.b64decode(entry["woff"]), {page: sorted(c & missing) for page, c in drawn.items() if c & missing}
 
 
 @functools.lru_cache(maxsize=1)
-def coverage() -> frozenset[str]:
-    """The characters the whole font has."""
-    return frozenset(map(chr, _source().getBestCmap()))
+def coverage(source: bytes) -> frozenset[str]:
+    """The characters the whole font (source: the font file's bytes) has."""
+    return frozenset(map(chr, _font(source).getBestCmap()))
 
 
 @functools.lru_cache(maxsize=8)  # serve's rebuilds mostly ask for the same characters again
-def subset(chars: frozenset[str]) -> bytes:
-    """The font cut down to these characters (with what the MATH table reaches), as WOFF bytes.
+def subset(chars: frozenset[str], source: bytes) -> bytes:
+    """The font (source: the font file's bytes) cut down to these characters (with what the MATH table reaches), as WOFF bytes.
 
     The same characters give the same bytes: the font's timestamp is kept, not set to now. The
     name table stays whole, its copyright and licence address included; the licence's text is
@@ -107,14 +118,14 @@ def subset(chars: frozenset[str]) -> bytes:
     """
     from fontTools import subset as _subset
 
-    font = _source()
+    font = _font(source)
     font.recalcTimestamp = False
     options = _subset.Options()
     options.layout_features = ["*"]  # ssty (script-size forms) and the rest of what typesetting uses
     options.name_IDs = ["*"]
     options.name_languages = ["*"]
     subsetter = _subset.Subsetter(options)
-    subsetter.populate(unicodes=sorted(map(ord, chars & coverage())))
+    subsetter.populate(unicodes=sorted(map(ord, chars & coverage(source))))
     subsetter.subset(font)
     font.flavor = "woff"
     out = io.BytesIO()

@@ -2,8 +2,8 @@
 
 Prose becomes Markdown cells, executed blocks become code cells with the code exactly as the page
 shows it, and each code cell gets the output the site build recorded for that block, so the
-chapter is executed once per build. The notebook is built as nbformat 4.5's JSON, which
-`nbformat.writes` validates; its text is reproducible: fixed kernel spec, sequential execution counts,
+chapter is executed once per build. The notebook is built as nbformat 4.5's JSON and checked with
+`nbformat.validate`; its text is reproducible: fixed kernel spec, sequential execution counts,
 cell ids derived from the position, no timestamps.
 """
 
@@ -93,5 +93,7 @@ def chapter_notebook(model: Chapter, outputs: dict[int, str], preface: str = "",
     add_markdown(lines[start:])
     for number, cell in enumerate(cells):
         cell["id"] = f"cell-{number:03d}"
-    return nbformat.from_dict({"cells": cells, "metadata": {"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO},
-                               "nbformat": 4, "nbformat_minor": 5})
+    notebook = nbformat.from_dict({"cells": cells, "metadata": {"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO},
+                                   "nbformat": 4, "nbformat_minor": 5})
+    nbformat.validate(notebook)  # raises, where nbformat.writes would only log
+    return notebook

@@ -27,6 +27,7 @@ from tools.chapter import ChapterError, relative
 ROOT = Path(__file__).resolve().parents[1]
 log = logging.getLogger("mkdocs.plugins.literate")
 
+
 def _owns_the_package(config) -> bool:
     return Path(config.docs_dir).resolve() == (ROOT / "docs").resolve()
 

@@ -113,8 +113,8 @@ def formatted_block(format_block, key: str | None, md, **options) -> str:
 
 class CompiledTemplates(jinja2.BytecodeCache):
     """Jinja's compiled templates, in memory: each of serve's rebuilds makes a new template
-    environment, which would compile every template again. Jinja checks each entry against its
-    template's source, so an edited template is compiled anew."""
+    environment, and nbconvert one per notebook, which would compile every template again. Jinja
+    checks each entry against its template's source, so an edited template is compiled anew."""
 
     def __init__(self) -> None:
         self.code: dict[str, bytes] = {}

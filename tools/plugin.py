@@ -84,7 +84,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
     def on_startup(self, *, command, dirty) -> None:
         self.serving = command == "serve"  # MkDocs keeps a plugin with on_startup across serve's rebuilds
         keys.loaded_code()  # the code this process runs, read now: what it stores is keyed on it
-        upstream.compile_notebook_templates_once(page_cache.CompiledTemplates())  # once, not once per notebook
+        upstream.compile_notebook_templates_once(page_cache.CompiledTemplates)  # once, not once per notebook
         if self.serving:  # what a rebuild need not make again: compiled templates, an unchanged page's search entries
             self.templates = page_cache.CompiledTemplates()
             upstream.remember_search_entries()
@@ -178,7 +178,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         return markdown
 
     def on_page_content(self, html: str, *, page, config, files) -> str:
-        """Check every executed block was shown; write a chapter's notebook; place a notebook page."""
+        """Check every executed block was shown; write a chapter's notebook; place a notebook page; note the page for its math."""
         build = self.build
         if page.file.src_uri in build.models:
             model, name = build.models[page.file.src_uri]
@@ -187,6 +187,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
                 build.notebooks.write(model, name, page.file.src_uri, outputs)
         if page.file.src_uri.startswith(notebook_pages.NOTEBOOKS):
             notebook_pages.fix_page(page)
+        build.math.pages.append(page)  # its math is put in place at on_env
         return html
 
     def on_env(self, env, *, config, files):
@@ -195,7 +196,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         build = self.build
         if self.serving:
             env.bytecode_cache = self.templates
-        build.math.render_all([file.page for file in files.documentation_pages()])
+        build.math.render_all()
         font, lacking = math_font.build(build.store, build.site_key, build.math.drawn)
         for src_uri, chars in sorted(lacking.items()):
             log.warning(f"{src_uri}: math draws characters its font lacks: {math_font.describe(chars)}")

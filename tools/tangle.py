@@ -179,8 +179,11 @@ def __dir__():
 
 
 def _generated(path: Path) -> bool:
-    with open(path, encoding="utf-8") as handle:
-        return handle.readline().startswith(HEADER.split("{")[0])
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.readline().startswith(HEADER.split("{")[0])
+    except OSError:  # a dangling link (an editor's lock file, .#x.py): not ours
+        return False
 
 
 def stale_files(package: Path, expected: dict[Path, str]) -> list[Path]:

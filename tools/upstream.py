@@ -30,6 +30,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
+
 class UpstreamChanged(RuntimeError):
     """A package the build reaches into no longer behaves as the reach was written for."""
 
@@ -121,10 +122,11 @@ def _probe_jupyter_render() -> str | None:
 
 
 def use_formatter(format_block: Callable) -> None:
-    """Let markdown-exec format Python blocks with format_block(md=..., **options)."""
+    """Let markdown-exec format Python blocks (```python and ```py) with format_block(md=..., **options)."""
     from markdown_exec import formatters
 
-    formatters["python"] = format_block
+    for language in ("python", "py"):
+        formatters[language] = format_block
 
 
 @_reach("markdown_exec.formatters, entries replaced", "markdown-exec", "1.12.6", """
@@ -241,21 +243,24 @@ def _failure_of(function: str) -> str:
     return f"{function} (tools/upstream.py), for mkdocs-jupyter {installed('mkdocs-jupyter')} and nbconvert {installed('nbconvert')}"
 
 
-# nbconvert: its templates, compiled once for serve's rebuilds ------------------------------------
+# nbconvert: its templates, compiled once per process --------------------------------------------
 
 
-def compile_notebook_templates_once(cache) -> None:
-    """Give every template environment nbconvert makes the Jinja bytecode cache `cache`."""
+def compile_notebook_templates_once(make_cache: Callable) -> None:
+    """Give every template environment nbconvert makes a Jinja bytecode cache, one per kind of
+    exporter (make_cache() makes it): kinds that share a template register different filters, and
+    compiled code depends on them."""
     from nbconvert.exporters.templateexporter import TemplateExporter
 
     create = TemplateExporter._create_environment
     if hasattr(create, "__wrapped__"):
         return
+    caches: dict[type, object] = {}
 
     @functools.wraps(create)
     def _create_environment(self):
         environment = create(self)
-        environment.bytecode_cache = cache
+        environment.bytecode_cache = caches.setdefault(type(self), make_cache())
         return environment
 
     TemplateExporter._create_environment = _create_environment
@@ -263,9 +268,9 @@ def compile_notebook_templates_once(cache) -> None:
 
 @_reach("TemplateExporter._create_environment, wrapped", "nbconvert", "7.17.2", """
     nbconvert makes a Jinja environment for every notebook it converts and compiles its templates
-    in it again, with no option for a bytecode cache; under serve, a prose edit converts one
-    notebook twice (its page and its table of contents). The wrapper hands each environment the
-    plugin's compiled templates, which Jinja checks against each template's source.""")
+    in it again, with no option for a bytecode cache: twice per notebook page (the page and its
+    table of contents), in every build. The wrapper hands each environment the plugin's compiled
+    templates, which Jinja checks against each template's source.""")
 def _probe_notebook_templates() -> str | None:
     from nbconvert.exporters.html import HTMLExporter
     from nbconvert.exporters.markdown import MarkdownExporter
@@ -298,7 +303,7 @@ def remember_search_entries() -> None:
 
     @functools.wraps(add)
     def add_entry_from_context(self, page) -> None:
-        made_of = (page.content, repr(page.meta), page.title, str(page.toc))
+        made_of = (page.content, repr(page.meta), page.title, str(page.toc), repr(self.config))
         known = _entries.get(page.url)
         if known is not None and known[0] == made_of:
             self.entries.extend(copy.deepcopy(known[1]))

@@ -80,7 +80,10 @@ def _work(connection, threads: int) -> None:
             task = connection.recv()
         except (EOFError, OSError):
             return
-        report(("done", blocks.run_page(*task)))
+        try:
+            report(("done", blocks.run_page(*task)))
+        except Exception:  # the runner itself failed, outside any block: the page says where
+            report(("error", traceback.format_exc(limit=-3)))
 
 
 class _Worker:
@@ -163,9 +166,9 @@ class Pool:
             if message is None and worker.process.is_alive() and (task is None or time.monotonic() <= task[1]):
                 continue
             worker.task = None
-            if message is not None:  # "done"; "last": done, and it ends (a block past its limit)
-                task[0].set_result(message[1])
-                if message[0] == "done" and worker.process.is_alive():
+            if message is not None:  # "done"; "last": done, and it ends (a block past its limit); "error"
+                task[0].set_exception(WorkerFailed(message[1])) if message[0] == "error" else task[0].set_result(message[1])
+                if message[0] != "last" and worker.process.is_alive():
                     continue
             elif task is not None:
                 alive = worker.process.is_alive()
