@@ -352,8 +352,11 @@ class Visit:
         self.page.set_viewport_size({"width": size["width"], "height": 4000})
         try:
             self.page.evaluate("""async () => {
-                // the next frame; if the page draws none (a hidden window), two seconds, never for ever
-                const frame = () => new Promise(done => { requestAnimationFrame(done); setTimeout(done, 2000); });
+                // the next frame; a page that draws none (a hidden window) fails, never waits for ever
+                const frame = () => new Promise((done, fail) => {
+                    requestAnimationFrame(done);
+                    setTimeout(() => fail(new Error("the page drew no frame within 10 s")), 10000);
+                });
                 const seen = new Set();
                 const observer = new IntersectionObserver(entries => entries.forEach(e => e.isIntersecting && seen.add(e.target)));
                 const blocks = [...document.querySelectorAll('.md-content pre > code')].filter(code => code.getClientRects().length);

@@ -84,9 +84,10 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
     def on_startup(self, *, command, dirty) -> None:
         self.serving = command == "serve"  # MkDocs keeps a plugin with on_startup across serve's rebuilds
         keys.loaded_code()  # the code this process runs, read now: what it stores is keyed on it
-        upstream.compile_notebook_templates_once(page_cache.CompiledTemplates)  # once, not once per notebook
-        if self.serving:  # what a rebuild need not make again: compiled templates, an unchanged page's search entries
-            self.templates = page_cache.CompiledTemplates()
+        # Templates compiled once per process: nbconvert's, not once per notebook; the theme's, not once per serve rebuild.
+        upstream.compile_notebook_templates_once(page_cache.CompiledTemplates)
+        self.templates = page_cache.CompiledTemplates()
+        if self.serving:  # an unchanged page's search entries: the same in the next rebuild
             upstream.remember_search_entries()
 
     def on_config(self, config):
@@ -191,11 +192,10 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         return html
 
     def on_env(self, env, *, config, files):
-        """Every page's math as MathML, and the font cut to what it draws; under serve, templates
-        compiled once (page_cache.CompiledTemplates)."""
+        """Every page's math as MathML, and the font cut to what it draws; the theme's templates
+        compiled once per process (page_cache.CompiledTemplates)."""
         build = self.build
-        if self.serving:
-            env.bytecode_cache = self.templates
+        env.bytecode_cache = self.templates
         build.math.render_all()
         font, lacking = math_font.build(build.store, build.site_key, build.math.drawn)
         for src_uri, chars in sorted(lacking.items()):

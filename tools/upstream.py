@@ -246,24 +246,31 @@ def _failure_of(function: str) -> str:
 # nbconvert: its templates, compiled once per process --------------------------------------------
 
 
+def _wrap_once(owner: type, name: str, wrap: Callable[[Callable], Callable]) -> None:
+    """Replace the method owner.name by wrap(the method), unless this process already has (the
+    replacement keeps the original as its __wrapped__, which the probes read)."""
+    method = getattr(owner, name)
+    if not hasattr(method, "__wrapped__"):
+        setattr(owner, name, functools.wraps(method)(wrap(method)))
+
+
 def compile_notebook_templates_once(make_cache: Callable) -> None:
     """Give every template environment nbconvert makes a Jinja bytecode cache, one per kind of
     exporter (make_cache() makes it): kinds that share a template register different filters, and
     compiled code depends on them."""
     from nbconvert.exporters.templateexporter import TemplateExporter
 
-    create = TemplateExporter._create_environment
-    if hasattr(create, "__wrapped__"):
-        return
     caches: dict[type, object] = {}
 
-    @functools.wraps(create)
-    def _create_environment(self):
-        environment = create(self)
-        environment.bytecode_cache = caches.setdefault(type(self), make_cache())
-        return environment
+    def wrap(create: Callable) -> Callable:
+        def _create_environment(self):
+            environment = create(self)
+            environment.bytecode_cache = caches.setdefault(type(self), make_cache())
+            return environment
 
-    TemplateExporter._create_environment = _create_environment
+        return _create_environment
+
+    _wrap_once(TemplateExporter, "_create_environment", wrap)
 
 
 @_reach("TemplateExporter._create_environment, wrapped", "nbconvert", "7.17.2", """
@@ -297,22 +304,20 @@ def remember_search_entries() -> None:
     unchanged: after an edit, serve parses the edited page's HTML alone."""
     from material.plugins.search.plugin import SearchIndex
 
-    add = SearchIndex.add_entry_from_context
-    if hasattr(add, "__wrapped__"):
-        return
+    def wrap(add: Callable) -> Callable:
+        def add_entry_from_context(self, page) -> None:
+            made_of = (page.content, repr(page.meta), page.title, str(page.toc), repr(self.config))
+            known = _entries.get(page.url)
+            if known is not None and known[0] == made_of:
+                self.entries.extend(copy.deepcopy(known[1]))
+                return
+            start = len(self.entries)
+            add(self, page)
+            _entries[page.url] = made_of, copy.deepcopy(self.entries[start:])
 
-    @functools.wraps(add)
-    def add_entry_from_context(self, page) -> None:
-        made_of = (page.content, repr(page.meta), page.title, str(page.toc), repr(self.config))
-        known = _entries.get(page.url)
-        if known is not None and known[0] == made_of:
-            self.entries.extend(copy.deepcopy(known[1]))
-            return
-        start = len(self.entries)
-        add(self, page)
-        _entries[page.url] = made_of, copy.deepcopy(self.entries[start:])
+        return add_entry_from_context
 
-    SearchIndex.add_entry_from_context = add_entry_from_context
+    _wrap_once(SearchIndex, "add_entry_from_context", wrap)
 
 
 @_reach("SearchIndex.add_entry_from_context, wrapped", "mkdocs-material", "9.8.2", """
