@@ -25,6 +25,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from timeit import timeit
 
 from tools import workers
 from tools.workspace import Workspace
@@ -34,12 +35,6 @@ PROSE = "Despite their name,"
 CODE = 'print(corr2d(X.t(), K))\n'  # a printing block of the chapter, outside any #@save block
 TIMING = "docs/chapters/timing.md"
 TIMING_SENTENCE = "took {span} conv2d's time: {where}."  # in bench_summary, saved to literate.timing
-
-
-def timed(function) -> float:
-    start = time.perf_counter()
-    function()
-    return time.perf_counter() - start
 
 
 def check(result: subprocess.CompletedProcess) -> None:
@@ -74,14 +69,14 @@ def builds(workspace: Workspace, edits: Edits, repeats: int, site: Path) -> dict
     times: dict[str, list[float]] = {"cold build": [], "warm build, no change": [],
                                      "rebuild after a prose edit": [], "rebuild after a code edit": []}
     for _ in range(repeats):
-        times["cold build"].append(timed(lambda: check(workspace.build(site, cache=False))))
+        times["cold build"].append(timeit(lambda: check(workspace.build(site, cache=False)), number=1))
     check(workspace.build(site))  # fill the cache
     for _ in range(repeats):
-        times["warm build, no change"].append(timed(lambda: check(workspace.build(site))))
+        times["warm build, no change"].append(timeit(lambda: check(workspace.build(site)), number=1))
         edits.prose()
-        times["rebuild after a prose edit"].append(timed(lambda: check(workspace.build(site))))
+        times["rebuild after a prose edit"].append(timeit(lambda: check(workspace.build(site)), number=1))
         edits.code()
-        times["rebuild after a code edit"].append(timed(lambda: check(workspace.build(site))))
+        times["rebuild after a code edit"].append(timeit(lambda: check(workspace.build(site)), number=1))
     return times
 
 
@@ -141,8 +136,8 @@ def main(argv: list[str] | None = None) -> None:
             cold = {"JOBS=1 (one worker)": [], f"JOBS={cores} (every core)": []}
             for _ in range(args.repeats):  # interleaved, so that both see the same machine
                 for label, jobs in [("JOBS=1 (one worker)", 1), (f"JOBS={cores} (every core)", cores)]:
-                    cold[label].append(timed(lambda: check(grown.build(Path(tmp) / "grown-site", cache=False,
-                                                                       JOBS=str(jobs)))))
+                    cold[label].append(timeit(lambda: check(grown.build(Path(tmp) / "grown-site", cache=False,
+                                                                        JOBS=str(jobs))), number=1))
             serial = statistics.median(cold["JOBS=1 (one worker)"])
             print(f"\nCold build of {args.copies} chapters, median of {args.repeats} runs, ratio to one worker:\n")
             for label, samples in cold.items():

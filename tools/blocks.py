@@ -60,25 +60,6 @@ def new_session(name: str) -> ModuleType:
     return session
 
 
-class BlockError(Exception):
-    """A block raised; its message is the traceback to show."""
-
-
-def run_block(code: str, session: ModuleType, path: str, line: int) -> str:
-    """Run one block (its fence at `line` of the file `path`) in session; what it printed, or a
-    BlockError whose traceback starts at the page's first frame, in the chapter's lines."""
-    buffer = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(buffer):  # the code starts at the chapter's own line
-            exec(compile("\n" * line + code, path, "exec"), session.__dict__)  # noqa: S102
-    except BaseException as error:  # SystemExit and KeyboardInterrupt too: the worker goes on
-        trace = traceback.TracebackException.from_exception(error)
-        first = next((n for n, frame in enumerate(trace.stack) if frame.filename == path), len(trace.stack))
-        trace.stack = traceback.StackSummary.from_list(trace.stack[first:])
-        raise BlockError("".join(trace.format())) from None
-    return buffer.getvalue()
-
-
 class Watchdog(threading.Thread):
     """Ends this worker, and what its block started, when the running block passes its deadline,
     or when the build is gone. The page's thread arms and disarms it under `lock`, which the
@@ -142,10 +123,18 @@ def run_page(path: str, name: str, blocks: list[tuple[int, str, float]]) -> dict
         for line, code, limit in blocks:
             started = time.monotonic()
             WATCHDOG.arm((started + limit, limit, name, path, line, result))
+            buffer = io.StringIO()
             try:
-                result["outputs"].append(run_block(code, session, path, line))
-            except BlockError as failed:
-                result["error"] = {"line": line, "text": str(failed)}
+                with contextlib.redirect_stdout(buffer):  # the code starts at the chapter's own line
+                    exec(compile("\n" * line + code, path, "exec"), session.__dict__)  # noqa: S102
+            except BaseException as error:  # SystemExit and KeyboardInterrupt too: the worker goes on
+                # Its traceback from the page's first frame on, in the chapter's lines.
+                trace = traceback.TracebackException.from_exception(error)
+                first = next((n for n, frame in enumerate(trace.stack) if frame.filename == path), len(trace.stack))
+                trace.stack = traceback.StackSummary.from_list(trace.stack[first:])
+                result["error"] = {"line": line, "text": "".join(trace.format())}
+            else:
+                result["outputs"].append(buffer.getvalue())
             finally:
                 WATCHDOG.arm(None)
                 result["seconds"][line] = time.monotonic() - started

@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from mkdocs.exceptions import PluginError
+
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "mkdocs.yml"
 MARK = "#@save"
 INTERNAL = "internal"  # `#@save internal`: saved and importable, but not part of the package's API
-_MARKED = re.compile(rf"{MARK}(?:[ \t]+(?P<flag>{INTERNAL}))?[ \t]*$")  # a mark ending its line
-_FLAGGED = re.compile(rf"{MARK}[ \t]+(?P<flag>\w+)[ \t]*$")  # a mark with some word after it
+_MARKED = re.compile(rf"{MARK}(?:[ \t]+(?P<flag>\w+))?[ \t]*$")  # a mark ending its line, and its flag
 
 _FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _OPTION = re.compile(r"""(?P<key>[\w-]+)=(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s"'}]+))""")
@@ -33,8 +34,9 @@ def relative(path: Path, base: Path = ROOT) -> str:
         return str(path)
 
 
-class ChapterError(Exception):
-    """Bad chapter input, reported as ``file:line: what is wrong``."""
+class ChapterError(PluginError):
+    """Bad chapter input, reported as ``file:line: what is wrong`` (a PluginError: MkDocs reports
+    it as the build's error, as it is)."""
 
     def __init__(self, path: Path, line: int, message: str) -> None:
         super().__init__(f"{relative(path)}:{line}: {message}")
@@ -111,22 +113,12 @@ class Chapter:
     def executed(self) -> list[Block]:
         return [block for block in self.blocks if block.executes]
 
-    @property
-    def name(self) -> str:
-        return relative(self.path)
-
 
 def mark(line: str) -> str | None:
     """The save mark ending a code line: "" for `#@save`, its flag for `#@save FLAG`; None when the
     line has no mark at its end."""
     match = _MARKED.search(line)
     return None if match is None else (match["flag"] or "")
-
-
-def unknown_flag(line: str) -> str | None:
-    """The word after a save mark ending the line, when it is not one the tangler knows."""
-    match = _FLAGGED.search(line)
-    return match["flag"] if match and match["flag"] != INTERNAL else None
 
 
 def without_mark(line: str) -> str:
@@ -173,24 +165,21 @@ def _parse(text: str, path: Path, rule: ExecRule, offset: int) -> Chapter:
     return Chapter(path, text, tuple(blocks), offset)
 
 
-def read(path: Path, rule: ExecRule | None = None) -> Chapter:
-    return parse(Path(path).read_text(encoding="utf-8"), Path(path), rule)
-
-
 def front_matter_lines(source: Path, markdown: str) -> int:
     """Lines MkDocs removed from the top of the file (front matter) before handing over markdown."""
     text = Path(source).read_text(encoding="utf-8")
     return text[: len(text) - len(markdown)].count("\n") if text.endswith(markdown) else 0
 
 
-def page(source: Path, markdown: str, rule: ExecRule) -> Chapter:
+def page(source: Path, markdown: str, rule: ExecRule | None = None) -> Chapter:
     """A page's model from the Markdown MkDocs hands over (front matter removed), lines as the file's."""
     return parse(markdown, Path(source), rule, front_matter_lines(source, markdown))
 
 
-def read_page(source: Path, rule: ExecRule) -> Chapter:
-    """A page's model read as MkDocs reads the page (BOM dropped, front matter removed), before
-    MkDocs itself does: to plan its run before MkDocs converts it (tools/execution.py)."""
+def read(source: Path, rule: ExecRule | None = None) -> Chapter:
+    """A page's model read from its file as MkDocs reads the page (BOM dropped, front matter
+    removed; block lines are the file's): the tangler's, and the build's to plan a page's run before
+    MkDocs converts it (tools/execution.py)."""
     from mkdocs.utils import meta
 
     with open(source, encoding="utf-8-sig", errors="strict") as handle:

@@ -42,11 +42,8 @@ def digest(value) -> str:
 
 
 def file(path: Path) -> str:
-    """A digest of one file's bytes ("missing" when it cannot be read)."""
-    try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except OSError:
-        return "missing"
+    """A digest of one file's bytes."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 @functools.cache
@@ -118,7 +115,6 @@ def rendered(site_key: str, markdown: str, meta, page: str, url: str, run_key: s
 
 
 def notebook(site_key: str, text: str, options: dict) -> str:
-    options = {k: v for k, v in options.items() if k not in ("cache", "cache_dir")}
     return digest({"site": site_key, "notebook": text, "options": repr(sorted(options.items()))})
 
 

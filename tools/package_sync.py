@@ -22,7 +22,7 @@ from pathlib import Path
 from mkdocs.exceptions import PluginError
 
 from tools import tangle, upstream
-from tools.chapter import ChapterError, relative
+from tools.chapter import relative
 
 ROOT = Path(__file__).resolve().parents[1]
 log = logging.getLogger("mkdocs.plugins.literate")
@@ -36,17 +36,14 @@ def sync(config, serving: bool) -> None:
     """Before a build: the package must be what the chapters make (serve: make it so)."""
     if not _owns_the_package(config):
         return
-    try:
-        if serving:
-            for path in tangle.write():
-                log.info("Tangled %s from the chapters", relative(path))
-        else:
-            problems = tangle.check()
-            if problems:
-                raise PluginError("literate/ does not match the chapters' #@save blocks (run `make tangle`, "
-                                  "which `make build` does for you):\n" + textwrap.indent("\n".join(problems), "  "))
-    except ChapterError as error:
-        raise PluginError(str(error)) from None
+    if serving:  # a ChapterError (bad input at file:line) fails the build
+        for path in tangle.write():
+            log.info("Tangled %s from the chapters", relative(path))
+        return
+    problems = tangle.check()
+    if problems:
+        raise PluginError("literate/ does not match the chapters' #@save blocks (run `make tangle`, "
+                          "which `make build` does for you):\n" + textwrap.indent("\n".join(problems), "  "))
 
 
 def fast_watcher(server, config):

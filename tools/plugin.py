@@ -92,10 +92,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
 
     def on_config(self, config):
         """Check the plugin's options, register the block formatter, set the edit links and the notebooks' nav."""
-        try:
-            upstream.check()  # a package upgrade that breaks a reach stops here, saying which and why
-        except upstream.UpstreamChanged as error:
-            raise PluginError(str(error)) from None
+        upstream.check()  # a package upgrade that breaks a reach stops here, saying which and why
         jobs = self.config.jobs
         if jobs is not None and jobs < 1:
             raise PluginError(f"plugins.literate.jobs (JOBS) is {jobs}: give a positive number of workers (1: one)")
@@ -135,14 +132,9 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
 
     def on_nav(self, nav, *, config, files):
         """Before any page is converted: hand the runs the cache lacks to worker processes."""
-        pages = []
-        try:
-            for file in files.documentation_pages():
-                if file.src_uri.endswith(".md"):
-                    pages.append((chapter.read_page(Path(file.abs_src_path), self.rule), self._name(file.abs_src_path, config)))
-            handed = self.build.runner.start(pages)
-        except chapter.ChapterError as error:
-            raise PluginError(str(error)) from None
+        pages = [(chapter.read(Path(file.abs_src_path), self.rule), self._name(file.abs_src_path, config))
+                 for file in files.documentation_pages() if file.src_uri.endswith(".md")]
+        handed = self.build.runner.start(pages)  # a ChapterError (bad input at file:line) fails the build
         if handed:
             log.info(f"Running {len(handed)} page(s) in {len(self.build.runner.pool.workers)} worker process(es): {', '.join(handed)}")
         return nav
@@ -159,12 +151,9 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         from the cache when nothing it depends on changed."""
         build = self.build
         name = self._name(page.file.abs_src_path, config)
-        try:
-            model = chapter.page(Path(page.file.abs_src_path), markdown, self.rule)
-            fold.check(model)
-            plan = build.runner.plan(model, name)
-        except chapter.ChapterError as error:
-            raise PluginError(str(error)) from None
+        model = chapter.page(Path(page.file.abs_src_path), markdown, self.rule)
+        fold.check(model)
+        plan = build.runner.plan(model, name)
         build.models[page.file.src_uri] = (model, name)
         lines = markdown.split("\n")
         for block in model.executed:
@@ -181,11 +170,10 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
     def on_page_content(self, html: str, *, page, config, files) -> str:
         """Check every executed block was shown; write a chapter's notebook; place a notebook page; note the page for its math."""
         build = self.build
-        if page.file.src_uri in build.models:
-            model, name = build.models[page.file.src_uri]
-            outputs = build.runner.finish(name)
-            if notebook_pages.is_chapter(page.file.src_uri):
-                build.notebooks.write(model, name, page.file.src_uri, outputs)
+        model, name = build.models[page.file.src_uri]  # every page's, notebook pages' too (no blocks)
+        outputs = build.runner.finish(name)
+        if notebook_pages.is_chapter(page.file.src_uri):
+            build.notebooks.write(model, name, page.file.src_uri, outputs)
         if page.file.src_uri.startswith(notebook_pages.NOTEBOOKS):
             notebook_pages.fix_page(page)
         build.math.pages.append(page)  # its math is put in place at on_env

@@ -30,8 +30,10 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from mkdocs.exceptions import PluginError
 
-class UpstreamChanged(RuntimeError):
+
+class UpstreamChanged(PluginError):
     """A package the build reaches into no longer behaves as the reach was written for."""
 
 
@@ -51,13 +53,9 @@ class Reach:
             problem = f"{type(error).__name__}: {error}"
         if problem is None:
             return None
-        return (f"{self.package} {installed(self.package)} (this reach was checked against {self.checked}): "
+        return (f"{self.package} {importlib.metadata.version(self.package)} (this reach was checked against {self.checked}): "
                 f"{self.name} no longer holds: {problem}.\n    Why the build relies on it: {self.why}\n"
                 f"    Re-check it in tools/upstream.py, then update its `checked` version.")
-
-
-def installed(package: str) -> str:
-    return importlib.metadata.version(package)
 
 
 REACHES: list[Reach] = []
@@ -240,7 +238,7 @@ _reach("nbconvert's cells, restyled by the site", "nbconvert", "7.17.2", _NOTEBO
 
 
 def _failure_of(function: str) -> str:
-    return f"{function} (tools/upstream.py), for mkdocs-jupyter {installed('mkdocs-jupyter')} and nbconvert {installed('nbconvert')}"
+    return f"{function} (tools/upstream.py), for mkdocs-jupyter {importlib.metadata.version('mkdocs-jupyter')} and nbconvert {importlib.metadata.version('nbconvert')}"
 
 
 # nbconvert: its templates, compiled once per process --------------------------------------------
