@@ -14,6 +14,7 @@ import platform
 import re
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -197,6 +198,24 @@ def test_the_environment_key_changes_with_what_it_covers_and_stays_otherwise(cov
     assert keys.environment() == before, "nothing changed, read twice: the same key"
     change()
     assert keys.environment() != before
+
+
+def test_the_site_key_covers_every_override_nested_or_not_and_skips_what_is_no_file(tmp_path, monkeypatch):
+    """Material's overrides hold partials/ too; an editor's lock file there is a dangling link."""
+    (tmp_path / "overrides" / "partials").mkdir(parents=True)
+    (tmp_path / "mkdocs.yml").write_text("site_name: x\n")
+    (tmp_path / "overrides" / "main.html").write_text("main")
+    partial = tmp_path / "overrides" / "partials" / "footer.html"
+    partial.write_text("footer")
+    (tmp_path / "overrides" / ".#main.html").symlink_to(tmp_path / "gone")
+    monkeypatch.setattr(keys, "ROOT", tmp_path)
+    monkeypatch.setattr(keys, "loaded_code", lambda: "the build's code")
+    config = SimpleNamespace(config_file_path=str(tmp_path / "mkdocs.yml"), docs_dir="docs", site_url=None,
+                             use_directory_urls=True, edit_uri=None)
+    before = keys.site(config, "env")
+    assert keys.site(config, "env") == before
+    partial.write_text("another footer")
+    assert keys.site(config, "env") != before
 
 
 def test_a_runs_key_covers_the_code_that_runs_blocks_its_blocks_and_its_page():

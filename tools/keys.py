@@ -101,7 +101,8 @@ def page_run(name: str, environment_key: str, runner_code: str, blocks: list) ->
 
 
 def site(config, environment_key: str) -> str:
-    files = [Path(config.config_file_path), *sorted((ROOT / "overrides").glob("*"))]
+    # The theme's overrides, partials/ included; an editor's lock file (a dangling link) is no file.
+    files = [Path(config.config_file_path), *sorted(p for p in (ROOT / "overrides").rglob("*") if p.is_file())]
     return digest({"environment": environment_key, "code": loaded_code(),
                    "files": {str(p): file(p) for p in files},
                    "config": repr((config.docs_dir, config.site_url, config.use_directory_urls, config.edit_uri))})
