@@ -107,6 +107,7 @@ def test_hanging_blocks_fail_within_their_limit_naming_it_and_their_line_without
         number = 6 + next(n for n, text in enumerate(code.split("\n")) if line in text)  # the code starts at line 6
         assert f"hang{n}.md:5: this block ran longer than its limit of {limits[hang]} s (timeout" in log, hang
         assert f"it was on line {number}: {line}" in log, hang
+    assert "tools/blocks.py" not in log, "the frames shown start at the page's: the worker's own are left out"
     assert not wait_until_gone(tmp_path, 5), "a worker, or a process a block started, outlived the build"
 
 

@@ -58,6 +58,7 @@ def test_a_failing_page_is_reported_at_its_line_once(tmp_path):
     assert result.returncode != 0
     log = result.stdout + result.stderr
     assert "ZeroDivisionError" in log and 'bad.md", line 7' in log  # the traceback in the chapter's lines
+    assert "tools/blocks.py" not in log  # from the page's first frame on: the worker's own frames left out
     assert runs.read_text() == "ran\n"  # it ran once, in its worker
     # PyTorch, imported by a page, runs on the worker's share of the cores (one thread per core in all)
     share = max(1, workers.cores() // 2)

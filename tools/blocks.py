@@ -92,12 +92,15 @@ class Watchdog(threading.Thread):
                     self.end()
 
 
+def _from_page(stack: list, path: str) -> list:
+    """A stack's frames from the page's first on: the worker's own frames above it left out."""
+    return stack[next((n for n, frame in enumerate(stack) if frame.filename == path), len(stack)):]
+
+
 def timeout_message(limit: float, name: str, path: str, line: int, frame) -> str:
     """What the build says of a block past its limit: the page's frames that were running, the
     limit, and the chapter line the block was on."""
-    stack = list(traceback.extract_stack(frame)) if frame is not None else []
-    first = next((n for n, f in enumerate(stack) if f.filename == path), len(stack))
-    stack = stack[first:]
+    stack = _from_page(list(traceback.extract_stack(frame)) if frame is not None else [], path)
     own = [f for f in stack if f.filename == path]
     doing = f"it was on line {own[-1].lineno}: {own[-1].line}" if own else "no line of the block was running"
     return ("".join(traceback.format_list(stack)) +
@@ -130,8 +133,7 @@ def run_page(path: str, name: str, blocks: list[tuple[int, str, float]]) -> dict
             except BaseException as error:  # SystemExit and KeyboardInterrupt too: the worker goes on
                 # Its traceback from the page's first frame on, in the chapter's lines.
                 trace = traceback.TracebackException.from_exception(error)
-                first = next((n for n, frame in enumerate(trace.stack) if frame.filename == path), len(trace.stack))
-                trace.stack = traceback.StackSummary.from_list(trace.stack[first:])
+                trace.stack = traceback.StackSummary.from_list(_from_page(trace.stack, path))
                 result["error"] = {"line": line, "text": "".join(trace.format())}
             else:
                 result["outputs"].append(buffer.getvalue())
