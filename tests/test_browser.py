@@ -7,6 +7,7 @@ import re
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.helpers import AXE, PREFIX, ROOT, SiteServer, Visit, mkdocs_build, site_pages
 from tools import chapter
@@ -65,7 +66,7 @@ def test_copy_buttons_copy_exactly_the_code(browser, server, site):
         page.locator("details summary").first.click()  # a folded solution opens like this...
         page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")  # ...and all of them
         visit.mount_code_blocks()
-        assert buttons.count() == len(blocks)
+        expect(buttons).to_have_count(len(blocks))  # Material sets each up as it nears the screen: waited for
         for n in [0, 1, 2, len(blocks) // 2, len(blocks) - 1]:
             buttons.nth(n).scroll_into_view_if_needed()
             buttons.nth(n).click()
@@ -76,7 +77,7 @@ def test_copy_buttons_copy_exactly_the_code(browser, server, site):
     with Visit(browser, server.base + "notebooks/convolutions/", server.origin) as visit:
         buttons = visit.page.locator(".language-python button[data-md-type='copy']")
         visit.mount_code_blocks()
-        assert buttons.count() == len(cells)
+        expect(buttons).to_have_count(len(cells))  # Material sets each up as it nears the screen: waited for
         # Each block's copy target is its own: the theme names it after the id around the block.
         targets = visit.page.evaluate("[...document.querySelectorAll('.md-content pre[id]')].map(pre => pre.id)")
         assert len(targets) == len(set(targets)) >= len(cells)

@@ -129,3 +129,12 @@ def test_serve_parses_again_only_a_page_whose_search_entries_would_change(monkey
         first = entries(page)
         assert len(parsed) == before + 1, f"{change}: the page's entries were not made again"
     assert "two" in first[0]["text"] and first[0]["boost"] == 2
+
+
+def test_a_notebooks_prose_may_name_what_the_fitting_removes_and_its_markup_may_not_stay():
+    """notebook_body checks for markup left over, never for words: prose about the clipboard is prose."""
+    wrap = '<div class="jupyter-wrapper">{}</div> <!-- jupyter-wrapper -->'
+    prose = "<p>Copy it to the clipboard, or look for highlight-ipynb in the source.</p>"
+    assert prose in upstream.notebook_body(wrap.format(prose))
+    with pytest.raises(upstream.UpstreamChanged, match="still holds"):
+        upstream.notebook_body(wrap.format('<clipboard-copy for="x"></clipboard-copy>'))

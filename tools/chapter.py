@@ -165,15 +165,16 @@ def _parse(text: str, path: Path, rule: ExecRule, offset: int) -> Chapter:
     return Chapter(path, text, tuple(blocks), offset)
 
 
-def front_matter_lines(source: Path, markdown: str) -> int:
-    """Lines MkDocs removed from the top of the file (front matter) before handing over markdown."""
-    text = Path(source).read_text(encoding="utf-8")
+def front_matter_lines(text: str, markdown: str) -> int:
+    """Lines MkDocs removed from the top of the file's text (front matter) before handing over markdown."""
     return text[: len(text) - len(markdown)].count("\n") if text.endswith(markdown) else 0
 
 
-def page(source: Path, markdown: str, rule: ExecRule | None = None) -> Chapter:
-    """A page's model from the Markdown MkDocs hands over (front matter removed), lines as the file's."""
-    return parse(markdown, Path(source), rule, front_matter_lines(source, markdown))
+def page(source: Path, markdown: str, rule: ExecRule | None = None, text: str | None = None) -> Chapter:
+    """A page's model from the Markdown MkDocs hands over (front matter removed), lines as the
+    file's (text: the file's, when the caller has read it already)."""
+    text = Path(source).read_text(encoding="utf-8") if text is None else text
+    return parse(markdown, Path(source), rule, front_matter_lines(text, markdown))
 
 
 def read(source: Path, rule: ExecRule | None = None) -> Chapter:
@@ -183,8 +184,8 @@ def read(source: Path, rule: ExecRule | None = None) -> Chapter:
     from mkdocs.utils import meta
 
     with open(source, encoding="utf-8-sig", errors="strict") as handle:
-        markdown, _ = meta.get_data(handle.read())
-    return page(source, markdown, rule)
+        text = handle.read()
+    return page(source, meta.get_data(text)[0], rule, text)
 
 
 def _dedent(text: str, width: int) -> str:

@@ -148,7 +148,10 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
 
     def on_page_markdown(self, markdown: str, *, page, config, files) -> str:
         """Give each executed block its page's session and an id naming its line; serve the render
-        from the cache when nothing it depends on changed."""
+        from the cache when nothing it depends on changed. (A notebook page has no blocks, and its
+        render is cached by its notebook: on_pre_page.)"""
+        if page.file.src_uri.startswith(notebook_pages.NOTEBOOKS):
+            return markdown
         build = self.build
         name = self._name(page.file.abs_src_path, config)
         model = chapter.page(Path(page.file.abs_src_path), markdown, self.rule)
@@ -170,12 +173,13 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
     def on_page_content(self, html: str, *, page, config, files) -> str:
         """Check every executed block was shown; write a chapter's notebook; place a notebook page; note the page for its math."""
         build = self.build
-        model, name = build.models[page.file.src_uri]  # every page's, notebook pages' too (no blocks)
-        outputs = build.runner.finish(name)
-        if notebook_pages.is_chapter(page.file.src_uri):
-            build.notebooks.write(model, name, page.file.src_uri, outputs)
         if page.file.src_uri.startswith(notebook_pages.NOTEBOOKS):
             notebook_pages.fix_page(page)
+        else:
+            model, name = build.models[page.file.src_uri]
+            outputs = build.runner.finish(name)
+            if notebook_pages.is_chapter(page.file.src_uri):
+                build.notebooks.write(model, name, page.file.src_uri, outputs)
         build.math.pages.append(page)  # its math is put in place at on_env
         return html
 

@@ -163,7 +163,9 @@ _CELL_STOP = '<div class="jp-Cell-inputWrapper" tabindex="0">'
 # A cell's id, "cell-id=ID": the theme names a code block's copy target after the id around it, and
 # an "=" in it would make that target no valid selector (its copy button would copy nothing).
 _CELL_ID = ' id="cell-id='
-_LEFT = ("highlight-ipynb", "clipboard", _CELL_STOP, _CELL_ID)  # what notebook_body must leave none of
+# What notebook_body must leave none of: markup only (a chapter's prose may say "clipboard").
+_LEFT = ('<div class="highlight-ipynb', '<clipboard-copy', 'class="zeroclipboard-container"', 'class="clipboard-copy-txt"',
+         _CELL_STOP, _CELL_ID)
 
 
 def notebook_body(html: str) -> str:

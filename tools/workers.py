@@ -30,7 +30,7 @@ from multiprocessing.connection import wait
 
 GRACE = 10.0  # seconds a worker may take past its task's limit before the build gives up on it
 TICK = 0.1  # seconds between two looks of the pool's thread when nothing happens
-STOP = 5.0  # seconds a stopping worker is given to exit before it is killed
+STOP = 5.0  # seconds a killed worker is waited for
 
 
 def cores() -> int:
